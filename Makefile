@@ -1,0 +1,39 @@
+# spectral-cnn — every target a reader can run from a fresh clone.
+#   make book                      render the committed record (offline, no execution)
+#   make test                      fast tests on the TensorFlow and JAX backends (CPU)
+#   make reproduce PROFILE=smoke   execute every chapter with papermill (see book/params/)
+#   make clean
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROFILE ?= smoke
+BACKENDS ?= tensorflow jax
+PYTEST_ARGS ?=
+
+.PHONY: book test test-backend reproduce clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[tensorflow,jax,test,book]"
+	touch $(STAMP)
+
+# pytest exits 5 when it collects nothing; make treats that as a failure.
+test: $(STAMP)
+	set -e; for backend in $(BACKENDS); do \
+	  echo "== pytest on the $$backend backend"; \
+	  KERAS_BACKEND=$$backend HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} \
+	    $(BIN)/python -m pytest -m "not notebooks" -p no:cacheprovider $(PYTEST_ARGS); \
+	done
+
+book: $(STAMP)
+	rm -rf _build/html
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is at _build/html/index.html"
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

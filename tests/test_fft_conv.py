@@ -1,0 +1,149 @@
+"""Tests of `spectral.layers.FFTConv2D` against `keras.layers.Conv2D`."""
+
+import keras
+import numpy as np
+import pytest
+
+from spectral import layers
+from tests.layer_testing import run_layer_test
+from tests.oracles import assert_close
+
+
+@pytest.mark.parametrize(
+    "init_kwargs,input_shape,expected",
+    [
+        ({"filters": 4, "kernel_size": 3}, (2, 8, 8, 3), (2, 6, 6, 4)),
+        (
+            {
+                "filters": 2,
+                "kernel_size": (4, 5),
+                "padding": "same",
+                "activation": "relu",
+            },
+            (2, 9, 7, 3),
+            (2, 9, 7, 2),
+        ),
+        (
+            {
+                "filters": 3,
+                "kernel_size": 2,
+                "data_format": "channels_first",
+                "use_bias": False,
+            },
+            (2, 3, 9, 8),
+            (2, 3, 8, 7),
+        ),
+    ],
+    ids=["basic", "same-even-relu", "first-nobias"],
+)
+def test_contract(init_kwargs, input_shape, expected):
+    weights = 1 if init_kwargs.get("use_bias") is False else 2
+    run_layer_test(
+        layers.FFTConv2D,
+        init_kwargs,
+        input_shape,
+        expected,
+        expected_num_trainable_weights=weights,
+    )
+
+
+CASES = [
+    ((3, 3), "valid"),
+    ((3, 3), "same"),
+    ((4, 4), "same"),
+    ((2, 5), "valid"),
+    ((6, 3), "same"),
+    ((1, 1), "valid"),
+]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("kernel_size,padding", CASES, ids=str)
+def test_outputs_and_gradients_equal_conv2d(
+    rng, kernel_size, padding, data_format
+):
+    shape = (2, 9, 11, 3) if data_format == "channels_last" else (2, 3, 9, 11)
+    x = rng.normal(size=shape).astype("float32")
+    common = dict(
+        padding=padding,
+        data_format=data_format,
+        activation="tanh",
+        bias_initializer="random_normal",
+    )
+    fft = layers.FFTConv2D(4, kernel_size, **common)
+    conv = keras.layers.Conv2D(4, kernel_size, **common)
+    fft(x)
+    conv(x)
+    conv.set_weights(fft.get_weights())  # identical layouts
+    assert_close(fft(x), conv(x), size=9 * 11 * 3)
+    grads_fft = _gradients(fft, x)
+    grads_conv = _gradients(conv, x)
+    for a, b in zip(grads_fft, grads_conv):
+        assert_close(a, b, size=2 * 9 * 11 * 3)
+
+
+def _gradients(layer, x):
+    """Gradients of a fixed scalar w.r.t. input, kernel and bias."""
+    weights = (
+        np.random.default_rng(9)
+        .normal(size=layer.compute_output_shape(x.shape))
+        .astype("float32")
+    )
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        inputs = tf.convert_to_tensor(x)
+        variables = [w.value for w in layer.trainable_weights]
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss = tf.reduce_sum(layer(inputs) * weights)
+        return tape.gradient(loss, [inputs] + variables)
+    if backend == "jax":
+        import jax
+
+        def loss(inputs, values):
+            outputs, _ = layer.stateless_call(values, [], inputs)
+            return (outputs * weights).sum()
+
+        values = [w.value for w in layer.trainable_weights]
+        g_inputs, g_values = jax.grad(loss, argnums=(0, 1))(x, values)
+        return [g_inputs] + list(g_values)
+    pytest.skip(f"no gradient helper for backend {backend}")
+
+
+def test_weights_transfer_from_conv2d(rng):
+    x = rng.normal(size=(1, 8, 8, 2)).astype("float32")
+    conv = keras.layers.Conv2D(3, 5, padding="same")
+    conv(x)
+    fft = layers.FFTConv2D(3, 5, padding="same")
+    fft(x)
+    fft.set_weights(conv.get_weights())
+    assert_close(fft(x), conv(x), size=200)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"filters": -1, "kernel_size": 3}, "Received: filters=-1"),
+        ({"filters": 2, "kernel_size": (3,)}, r"Received: kernel_size=\(3,\)"),
+        ({"filters": 2, "kernel_size": 3, "strides": 2}, "Received: strides=2"),
+        (
+            {"filters": 2, "kernel_size": 3, "dilation_rate": 2},
+            "Received: dilation_rate=2",
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "padding": "full"},
+            "Received: padding='full'",
+        ),
+    ],
+    ids=["filters", "kernel", "strides", "dilation", "padding"],
+)
+def test_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        layers.FFTConv2D(**kwargs)
+
+
+def test_valid_kernel_larger_than_input_is_rejected():
+    with pytest.raises(ValueError, match="larger than the input"):
+        layers.FFTConv2D(2, 9).build((None, 8, 8, 1))

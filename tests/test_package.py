@@ -1,0 +1,69 @@
+"""Package-level checks: saving, public surface, docstrings and doctests."""
+
+import doctest
+import inspect
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import spectral
+from spectral import fourier
+from spectral import layers
+from tests.oracles import assert_close
+
+
+def test_model_with_all_four_layers_saves_and_reloads(tmp_path, rng):
+    inputs = keras.Input((16, 16, 3))
+    x = layers.SpectralConv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = layers.SpectralPooling2D(11)(x)
+    x = layers.FrequencyDropout(0.5, seed=2)(x)
+    x = layers.FFTConv2D(4, 3, padding="same")(x)
+    outputs = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)  # no custom_objects needed
+    x = rng.normal(size=(2, 16, 16, 3)).astype("float32")
+    assert_close(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_quick_start():
+    layer = spectral.layers.SpectralPooling2D(output_size=15)
+    assert tuple(layer(np.zeros((1, 32, 32, 3), "float32")).shape) == (
+        1,
+        15,
+        15,
+        3,
+    )
+
+
+PUBLIC_MODULES = [
+    fourier,
+    layers.spectral_pooling,
+    layers.frequency_dropout,
+    layers.spectral_conv,
+    layers.fft_conv,
+]
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
+def test_public_names_are_documented(module):
+    assert module.__doc__
+    for name, obj in vars(module).items():
+        if name.startswith("_") or not callable(obj):
+            continue
+        if getattr(obj, "__module__", None) != module.__name__:
+            continue
+        assert inspect.getdoc(obj), f"{module.__name__}.{name} has no docstring"
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
+def test_doctests(module):
+    globs = {"np": np, "ops": ops, **vars(module)}
+    result = doctest.testmod(
+        module, globs=globs, verbose=False, optionflags=doctest.ELLIPSIS
+    )
+    assert result.failed == 0
+    assert result.attempted > 0
