@@ -302,7 +302,9 @@ def load_cifar(name="cifar10", data_dir=None, download=True, allow_jpeg=True):
                 spec["archive"], spec["url"], md5_hash=spec["md5"]
             )
         except Exception as error:  # no network, refused, interrupted
-            raise FileNotFoundError(_missing_message(name, directory, error))
+            raise FileNotFoundError(
+                _missing_message(name, directory, error)
+            ) from error
         return read_cifar(path, name)
     raise FileNotFoundError(_missing_message(name, directory))
 

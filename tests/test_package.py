@@ -9,10 +9,8 @@ import pytest
 from keras import ops
 
 import spectral
-from spectral import data
 from spectral import fourier
 from spectral import layers
-from spectral import models
 from tests.oracles import assert_close
 
 
