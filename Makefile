@@ -19,7 +19,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[tensorflow,jax,test,book]"
+	$(BIN)/python -m pip install --quiet -e ".[tensorflow,jax,test,book,search]"
 	touch $(STAMP)
 
 # pytest exits 5 when it collects nothing; make treats that as a failure.

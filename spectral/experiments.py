@@ -1,0 +1,525 @@
+"""Training runs: configuration, checkpoints, resumption and provenance.
+
+`train(config, run_dir)` trains one network and keeps everything in
+`run_dir`:
+
+* `config.json` — the `TrainConfig` (a resumed run must match it);
+* `history.csv` and `history.json` — one row per finished epoch (train and
+  test loss and error, learning rate, seconds), rewritten after each epoch;
+* `checkpoints/epoch_NNNN/` — after each finished epoch: `model.keras`
+  (weights and optimiser state), `rng.npz` (the state of every random
+  generator in the model, which `.keras` files do not keep) and the history
+  so far; `checkpoints/latest` names the newest complete one and is replaced
+  atomically, so a kill at any moment leaves a consistent checkpoint;
+* `result.json` — the final result with provenance, written at the end.
+
+A run interrupted at any point (killed, or stopped by `max_epochs` or
+`time_budget`) resumes from its last checkpoint when `train` is called again
+with the same directory, and continues exactly as an uninterrupted run
+would: each epoch's batch order is drawn from `(seed, epoch)`, and every
+random layer's state travels in the checkpoint.
+"""
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import spectral
+from spectral import data as data_lib
+from spectral import models
+
+OPTIMIZERS = ("sgd", "adam")
+DATASETS = ("cifar10", "cifar100", "synthetic")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run.
+
+    Attributes:
+        dataset: `"cifar10"`, `"cifar100"` or `"synthetic"` (smoke runs only).
+        data_dir: where `spectral.data.load_cifar` looks; None for default.
+        train_size, test_size: random subset sizes; None for the full sets.
+        network, conv, pooling, filter_size, num_blocks, gamma, alpha, beta:
+            passed to `spectral.models.build_model`.
+        optimizer: `"sgd"` (with momentum, §5.1) or `"adam"` (§5.2).
+        learning_rate: initial learning rate.
+        momentum: SGD momentum (ignored by Adam).
+        weight_decay: decoupled weight decay of the Keras optimiser.
+        lr_drops: epochs after which the learning rate is divided by 10.
+        epochs: total number of epochs.
+        batch_size: images per step.
+        augment: the §5.2 augmentation (`spectral.data.preprocessing`).
+        seed: seeds weights, batch order, augmentation, frequency dropout.
+    """
+
+    dataset: str = "cifar10"
+    data_dir: str = None
+    train_size: int = None
+    test_size: int = None
+    network: str = "spectral_pooling"
+    conv: str = "spatial"
+    pooling: str = None
+    filter_size: int = 3
+    num_blocks: int = 6
+    gamma: float = 0.85
+    alpha: float = 0.30
+    beta: float = 0.15
+    optimizer: str = "sgd"
+    learning_rate: float = 0.0088
+    momentum: float = 0.95
+    weight_decay: float = 1e-4
+    lr_drops: tuple = (100, 140)
+    epochs: int = 150
+    batch_size: int = 128
+    augment: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(
+                f"Invalid value for argument `dataset`. Expected one of "
+                f"{DATASETS}. Received: dataset={self.dataset!r}"
+            )
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"Invalid value for argument `optimizer`. Expected one of "
+                f"{OPTIMIZERS}. Received: optimizer={self.optimizer!r}"
+            )
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or (value < 1)
+            ):
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Expected a "
+                    f"positive integer. Received: {name}={value!r}"
+                )
+        if not self.learning_rate > 0:
+            raise ValueError(
+                "Invalid value for argument `learning_rate`. Expected a "
+                f"positive float. Received: learning_rate={self.learning_rate}"
+            )
+        object.__setattr__(
+            self, "lr_drops", tuple(int(e) for e in self.lr_drops)
+        )
+
+    def to_dict(self):
+        """A JSON-ready dict of the fields."""
+        values = dataclasses.asdict(self)
+        values["lr_drops"] = list(self.lr_drops)
+        return values
+
+    @classmethod
+    def from_dict(cls, values):
+        """Builds a config from a dict; unknown keys raise `ValueError`."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(
+                f"Unknown TrainConfig fields: {sorted(unknown)}. Expected "
+                f"some of {sorted(names)}."
+            )
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """Outcome of `train`.
+
+    Attributes:
+        config: the `TrainConfig`.
+        history: list of per-epoch dicts.
+        complete: whether all `config.epochs` epochs have run.
+        data_source: `CifarData.source` of the data used.
+        provenance: dict from `provenance()` plus the run's wall time.
+    """
+
+    config: TrainConfig
+    history: list
+    complete: bool
+    data_source: str
+    provenance: dict
+
+    @property
+    def test_error(self):
+        """Test error after the last finished epoch (None if none)."""
+        return self.history[-1]["test_error"] if self.history else None
+
+    def to_json(self):
+        """The result as a JSON string."""
+        return json.dumps(
+            {
+                "config": self.config.to_dict(),
+                "history": self.history,
+                "complete": self.complete,
+                "test_error": self.test_error,
+                "data_source": self.data_source,
+                "provenance": self.provenance,
+            },
+            indent=2,
+        )
+
+
+def git_revision(path=None):
+    """The checkout's commit SHA (with `+dirty` if modified), or None."""
+    root = Path(path or Path(__file__).resolve().parent)
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sha + ("+dirty" if dirty else "")
+
+
+def device_description():
+    """The accelerator (or CPU) the active backend computes on."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            return f"{device.platform}: {getattr(device, 'device_kind', '')}"
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return f"gpu: {details.get('device_name', gpus[0].name)}"
+    except Exception as error:  # report, never fail a run over it
+        return f"unknown ({type(error).__name__})"
+    return f"cpu: {platform.processor() or platform.machine()}"
+
+
+def provenance():
+    """Where and with what a result was produced.
+
+    Returns:
+        A dict with `git_sha`, `backend`, `device`, `versions` (python,
+        spectral, keras, numpy and the backend library), `host` and `date`
+        (UTC, ISO 8601).
+    """
+    backend = keras.backend.backend()
+    versions = {
+        "python": platform.python_version(),
+        "spectral": spectral.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+    try:
+        module = __import__(
+            "tensorflow" if backend == "tensorflow" else backend
+        )
+        versions[backend] = module.__version__
+    except ImportError:
+        pass
+    return {
+        "git_sha": git_revision(),
+        "backend": backend,
+        "device": device_description(),
+        "versions": versions,
+        "host": platform.node(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+    }
+
+
+def data_parallel():
+    """Spreads training over every local accelerator, when there are several.
+
+    Uses Keras's distribution API (`keras.distribution.DataParallel`): each
+    batch is split across devices and gradients are averaged; the model is
+    replicated. Keras implements this API for the JAX backend; elsewhere, or
+    with fewer than two devices, nothing changes.
+
+    Returns:
+        The `DataParallel` distribution that was set, or None.
+    """
+    if keras.backend.backend() != "jax":
+        return None
+    devices = keras.distribution.list_devices()
+    if len(devices) < 2:
+        return None
+    distribution = keras.distribution.DataParallel(devices=devices)
+    keras.distribution.set_distribution(distribution)
+    return distribution
+
+
+def load_dataset(config):
+    """The (subset of the) dataset a config names, with its source label."""
+    if config.dataset == "synthetic":
+        dataset = data_lib.synthetic_images(
+            config.train_size or 512, config.test_size or 128, seed=config.seed
+        )
+    else:
+        dataset = data_lib.load_cifar(config.dataset, config.data_dir)
+    return data_lib.subset(
+        dataset, config.train_size, config.test_size, seed=config.seed
+    )
+
+
+def build_training_model(config, dataset):
+    """Preprocessing plus network, compiled with the config's optimiser."""
+    keras.utils.set_random_seed(config.seed)
+    mean, variance = data_lib.channel_statistics(dataset.x_train)
+    network = models.build_model(
+        config.network,
+        num_classes=dataset.num_classes,
+        input_shape=dataset.x_train.shape[1:],
+        conv=config.conv,
+        pooling=config.pooling,
+        filter_size=config.filter_size,
+        num_blocks=config.num_blocks,
+        gamma=config.gamma,
+        alpha=config.alpha,
+        beta=config.beta,
+        seed=config.seed,
+    )
+    model = keras.Sequential(
+        [
+            keras.Input(dataset.x_train.shape[1:]),
+            data_lib.preprocessing(
+                mean, variance, augment=config.augment, seed=config.seed
+            ),
+            network,
+        ],
+        name=network.name,
+    )
+    steps = -(-len(dataset.x_train) // config.batch_size)
+    schedule = config.learning_rate
+    if config.lr_drops:
+        # The step with iteration index i uses values[k] once i > boundary,
+        # so the first step of epoch e (index e * steps) must see the drop.
+        schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
+            [epoch * steps - 1 for epoch in config.lr_drops],
+            [
+                config.learning_rate / 10**i
+                for i in range(len(config.lr_drops) + 1)
+            ],
+        )
+    if config.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(
+            schedule,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay or None,
+        )
+    else:
+        optimizer = keras.optimizers.Adam(
+            schedule, weight_decay=config.weight_decay or None
+        )
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _seed_states(model):
+    """Every random generator's state variable, in a fixed order."""
+    return [
+        v for v in model.variables if v.path.endswith("seed_generator_state")
+    ]
+
+
+def _save_checkpoint(run_dir, model, history):
+    root = run_dir / "checkpoints"
+    name = f"epoch_{len(history):04d}"
+    target = root / name
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    model.save(target / "model.keras")
+    np.savez(
+        target / "rng.npz",
+        *[keras.ops.convert_to_numpy(v) for v in _seed_states(model)],
+    )
+    (target / "history.json").write_text(json.dumps(history, indent=2))
+    _write_atomic(root / "latest", name)
+    for old in root.glob("epoch_*"):
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_checkpoint(run_dir):
+    """`(model, history)` of the latest checkpoint, or `(None, [])`."""
+    pointer = run_dir / "checkpoints" / "latest"
+    if not pointer.exists():
+        return None, []
+    target = run_dir / "checkpoints" / pointer.read_text().strip()
+    history = json.loads((target / "history.json").read_text())
+    model = keras.saving.load_model(target / "model.keras")
+    with np.load(target / "rng.npz") as states:
+        variables = _seed_states(model)
+        if len(states.files) != len(variables):
+            raise ValueError(
+                f"{target} holds {len(states.files)} random-generator states "
+                f"for a model with {len(variables)}."
+            )
+        for i, variable in enumerate(variables):
+            variable.assign(states[f"arr_{i}"])
+    return model, history
+
+
+def _write_atomic(path, text):
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _save_history(run_dir, history):
+    _write_atomic(run_dir / "history.json", json.dumps(history, indent=2))
+    if history:
+        columns = list(history[0])
+        lines = [",".join(columns)]
+        lines += [",".join(repr(row[c]) for c in columns) for row in history]
+        _write_atomic(run_dir / "history.csv", "\n".join(lines) + "\n")
+
+
+def _current_learning_rate(model):
+    rate = model.optimizer.learning_rate
+    return float(keras.ops.convert_to_numpy(rate))
+
+
+def train(
+    config,
+    run_dir,
+    resume=True,
+    max_epochs=None,
+    time_budget=None,
+    verbose="auto",
+    dataset=None,
+    distribute=False,
+):
+    """Trains (or resumes) one run and returns its `Result`.
+
+    Args:
+        config: a `TrainConfig`.
+        run_dir: directory of the run's files (created if missing).
+        resume: continue from the latest checkpoint in `run_dir`; with
+            False an existing run directory is an error.
+        max_epochs: stop after this many epochs *in this call* (the run can
+            be resumed later); None for no limit.
+        time_budget: seconds; no new epoch starts once this call has run
+            longer. None for no limit.
+        verbose: passed to `model.fit` (1 shows a progress bar).
+        dataset: optional preloaded `CifarData` matching the config.
+        distribute: call `data_parallel()` first (several accelerators).
+
+    Returns:
+        A `Result`; `complete` tells whether all epochs are done.
+
+    Raises:
+        ValueError: if `run_dir` holds a run of another config, or holds a
+            run and `resume` is False.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config_path = run_dir / "config.json"
+    if config_path.exists():
+        stored = json.loads(config_path.read_text())
+        if not resume:
+            raise ValueError(
+                f"{run_dir} already holds a run; pass resume=True to continue "
+                "it or use another directory."
+            )
+        if stored != config.to_dict():
+            raise ValueError(
+                f"{run_dir} holds a run of another configuration: stored "
+                f"{stored}, requested {config.to_dict()}."
+            )
+    else:
+        _write_atomic(config_path, json.dumps(config.to_dict(), indent=2))
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    start = time.time()
+    distribution = data_parallel() if distribute else None
+    dataset = dataset if dataset is not None else load_dataset(config)
+    keras.utils.set_random_seed(config.seed)
+    model, history = _load_checkpoint(run_dir)
+    if model is None:
+        model = build_training_model(config, dataset)
+    test_batches = data_lib.ArrayBatches(
+        dataset.x_test, dataset.y_test, config.batch_size
+    )
+    epochs_this_call = 0
+    for epoch in range(len(history), config.epochs):
+        if max_epochs is not None and epochs_this_call >= max_epochs:
+            break
+        if time_budget is not None and time.time() - start > time_budget:
+            break
+        epoch_start = time.time()
+        learning_rate = _current_learning_rate(model)
+        batches = data_lib.ArrayBatches(
+            dataset.x_train,
+            dataset.y_train,
+            config.batch_size,
+            shuffle=True,
+            seed=config.seed,
+            epoch=epoch,
+        )
+        # The order is already drawn from (seed, epoch); fit's own shuffle
+        # would reorder batches with the global generator and break resume.
+        logs = model.fit(
+            batches,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=False,
+            verbose=verbose,
+        ).history
+        test_loss, test_accuracy = model.evaluate(test_batches, verbose=0)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": float(logs["loss"][-1]),
+                "train_error": 1.0 - float(logs["accuracy"][-1]),
+                "test_loss": float(test_loss),
+                "test_error": 1.0 - float(test_accuracy),
+                "learning_rate": learning_rate,
+                "seconds": time.time() - epoch_start,
+            }
+        )
+        _save_checkpoint(run_dir, model, history)
+        _save_history(run_dir, history)
+        epochs_this_call += 1
+    info = provenance()
+    info["wall_seconds_this_call"] = time.time() - start
+    info["train_seconds_total"] = sum(row["seconds"] for row in history)
+    info["data_parallel_devices"] = (
+        len(distribution.device_mesh.devices.flatten()) if distribution else 1
+    )
+    result = Result(
+        config, history, len(history) >= config.epochs, dataset.source, info
+    )
+    if result.complete:
+        _write_atomic(run_dir / "result.json", result.to_json())
+    return result

@@ -1,0 +1,201 @@
+"""Metrics of the book: approximation loss of pooling, convergence speed-up.
+
+Approximation loss (paper Fig. 4a) compares how much of an image survives
+pooling. Each method keeps a fraction of the `H x W` values per channel and
+is then brought back to full size by a stated reconstruction rule:
+
+* spectral pooling to `h x w` keeps `hw / HW`; reconstruction is
+  `spectral.fourier.spectral_interpolate` (zero-padded spectrum), which makes
+  pooling-then-reconstruction the orthogonal projection onto the kept
+  frequencies;
+* max and average pooling with `s x s` windows and stride `s` (`"same"`
+  padding) keep `ceil(H/s) ceil(W/s) / HW`; reconstruction repeats each pooled
+  value over its window (nearest neighbour), the rule earlier reproductions
+  used.
+
+The loss of one image is `||f - f_hat|| / ||f||` over all its pixels and
+channels; curves report the mean over images.
+
+Convergence speed-up (paper §5.2): with `E` the final error of the spatial
+run, the speed-up is (first epoch at which the spatial run's error is at
+most `E`) / (first epoch at which the spectral run's error is at most `E`).
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from spectral import fourier
+
+POOLINGS = ("spectral", "max", "average")
+
+
+def relative_error(images, reconstructions):
+    """Per-image `||f - f_hat|| / ||f||` over all but the first axis.
+
+    Example:
+
+    >>> relative_error(np.ones((2, 4)), np.zeros((2, 4)))
+    array([1., 1.])
+    """
+    f = np.asarray(images, np.float64).reshape(len(images), -1)
+    g = np.asarray(reconstructions, np.float64).reshape(len(images), -1)
+    return np.linalg.norm(f - g, axis=1) / np.linalg.norm(f, axis=1)
+
+
+def spectral_size_for_fraction(size, fraction):
+    """Output side keeping about `fraction` of a square `size x size` map."""
+    return int(min(size, max(1, round(math.sqrt(fraction) * size))))
+
+
+def pool_and_reconstruct(images, method, amount):
+    """Pools images and brings them back to full size.
+
+    Args:
+        images: float array `(n, H, W, C)`, channels_last.
+        method: `"spectral"`, `"max"` or `"average"`.
+        amount: for `"spectral"`, the output size (int or pair); for
+            `"max"`/`"average"`, the integer window and stride `s`.
+
+    Returns:
+        `(reconstruction, fraction_kept)`: an array like `images` and the
+        fraction of values per channel the pooled map kept.
+    """
+    images = np.asarray(images, np.float32)
+    n, height, width, _ = images.shape
+    if method == "spectral":
+        pooled = fourier.spectral_pool(images, amount)
+        kept = pooled.shape[1] * pooled.shape[2]
+        restored = fourier.spectral_interpolate(pooled, (height, width))
+        return np.asarray(restored), kept / (height * width)
+    if method not in POOLINGS:
+        raise ValueError(
+            f"Invalid value for argument `method`. Expected one of {POOLINGS}."
+            f" Received: method={method!r}"
+        )
+    stride = int(amount)
+    layer_cls = (
+        keras.layers.MaxPooling2D
+        if method == "max"
+        else keras.layers.AveragePooling2D
+    )
+    pooled = np.asarray(
+        layer_cls(stride, strides=stride, padding="same")(images)
+    )
+    restored = np.repeat(np.repeat(pooled, stride, axis=1), stride, axis=2)
+    kept = pooled.shape[1] * pooled.shape[2]
+    return restored[:, :height, :width], kept / (height * width)
+
+
+def approximation_loss(images, method, amount, batch_size=256):
+    """Mean relative error of `pool_and_reconstruct` over a set of images.
+
+    Returns:
+        `(mean_error, fraction_kept)`.
+
+    Example:
+
+    >>> x = np.random.default_rng(0).random((4, 8, 8, 3))
+    >>> error, kept = approximation_loss(x, "spectral", 8)
+    >>> round(float(error), 6), kept
+    (0.0, 1.0)
+    """
+    errors, kept = [], 1.0
+    for start in range(0, len(images), batch_size):
+        batch = np.asarray(images[start : start + batch_size], np.float32)
+        restored, kept = pool_and_reconstruct(batch, method, amount)
+        errors.append(relative_error(batch, restored))
+    return float(np.mean(np.concatenate(errors))), kept
+
+
+def approximation_curves(images, fractions, strides=(2, 3, 4)):
+    """Approximation loss against fraction of parameters kept (Fig. 4a).
+
+    Args:
+        images: float array `(n, H, W, C)` (square maps).
+        fractions: fractions at which to evaluate spectral pooling.
+        strides: window sizes for max and average pooling.
+
+    Returns:
+        A dict `{"spectral": [(fraction, error), ...], "max": [...],
+        "average": [...]}` with the fractions actually kept.
+    """
+    size = np.asarray(images).shape[1]
+    curves = {"spectral": [], "max": [], "average": []}
+    seen = set()
+    for fraction in fractions:
+        side = spectral_size_for_fraction(size, fraction)
+        if side in seen:
+            continue
+        seen.add(side)
+        error, kept = approximation_loss(images, "spectral", side)
+        curves["spectral"].append((kept, error))
+    for method in ("max", "average"):
+        for stride in strides:
+            error, kept = approximation_loss(images, method, stride)
+            curves[method].append((kept, error))
+    for points in curves.values():
+        points.sort()
+    return curves
+
+
+def first_epoch_reaching(errors, target):
+    """1-based first epoch whose error is at most `target`, else None.
+
+    NaN errors never count as reaching the target.
+
+    Example:
+
+    >>> first_epoch_reaching([0.9, 0.5, 0.4, 0.5], 0.5)
+    2
+    """
+    for epoch, error in enumerate(errors, start=1):
+        if error is not None and not math.isnan(error) and error <= target:
+            return epoch
+    return None
+
+
+def convergence_speedup(spatial_errors, spectral_errors):
+    """The paper's convergence speed-up of a spectral over a spatial run.
+
+    With `E` the spatial run's final error: (first epoch at which the
+    spatial run reaches `E`) / (first epoch at which the spectral run
+    reaches `E`). Ties in the curve resolve to the first epoch.
+
+    Args:
+        spatial_errors: per-epoch errors (epoch 1 first) of the spatial run.
+        spectral_errors: per-epoch errors of the spectral run.
+
+    Returns:
+        A dict with `target_error`, `spatial_epoch`, `spectral_epoch` and
+        `speedup` (a float; `nan` when the spectral run never reaches the
+        target, with `spectral_epoch` None).
+
+    Raises:
+        ValueError: if a history is empty or the final spatial error is NaN.
+
+    Example:
+
+    >>> result = convergence_speedup([0.8, 0.5, 0.4, 0.3], [0.6, 0.3, 0.2])
+    >>> result["spatial_epoch"], result["spectral_epoch"], result["speedup"]
+    (4, 2, 2.0)
+    """
+    if len(spatial_errors) == 0 or len(spectral_errors) == 0:
+        raise ValueError(
+            "Expected non-empty error histories. Received: "
+            f"{len(spatial_errors)} spatial and {len(spectral_errors)} "
+            "spectral epochs."
+        )
+    target = float(spatial_errors[-1])
+    if math.isnan(target):
+        raise ValueError("The spatial run's final error is NaN.")
+    spatial_epoch = first_epoch_reaching(spatial_errors, target)
+    spectral_epoch = first_epoch_reaching(spectral_errors, target)
+    speedup = spatial_epoch / spectral_epoch if spectral_epoch else float("nan")
+    return {
+        "target_error": target,
+        "spatial_epoch": spatial_epoch,
+        "spectral_epoch": spectral_epoch,
+        "speedup": speedup,
+    }

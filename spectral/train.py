@@ -1,0 +1,93 @@
+"""Command line: `python -m spectral.train RUN_DIR [--field value ...]`.
+
+Every field of `spectral.experiments.TrainConfig` is an option
+(`--learning-rate 0.01`, `--lr-drops 100 140`, `--augment`). Running the
+same command again resumes the run from its last checkpoint.
+
+Example:
+
+    python -m spectral.train runs/smoke --dataset synthetic --epochs 2 \\
+        --train-size 256 --test-size 64 --num-blocks 3
+"""
+
+import argparse
+import dataclasses
+import sys
+
+from spectral import experiments
+
+
+def _option_type(field):
+    default = field.default
+    if isinstance(default, bool):
+        return None
+    if isinstance(default, (int, float)):
+        return type(default)
+    if field.name in ("train_size", "test_size"):
+        return int
+    return str
+
+
+def parser():
+    """The argument parser, one option per `TrainConfig` field."""
+    result = argparse.ArgumentParser(
+        prog="python -m spectral.train",
+        description="Train (or resume) one spectral-cnn run.",
+    )
+    result.add_argument("run_dir", help="directory of the run's files")
+    result.add_argument("--config", help="JSON file of TrainConfig fields")
+    result.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="stop after this many epochs in this call",
+    )
+    result.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        help="seconds after which no new epoch starts",
+    )
+    result.add_argument("--quiet", action="store_true", help="no progress bar")
+    for field in dataclasses.fields(experiments.TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(field.default, bool):
+            result.add_argument(flag, action="store_true", default=None)
+        elif field.name == "lr_drops":
+            result.add_argument(flag, type=int, nargs="*", default=None)
+        else:
+            result.add_argument(flag, type=_option_type(field), default=None)
+    return result
+
+
+def main(argv=None):
+    """Parses `argv`, trains, prints a summary; returns the exit status."""
+    import json
+
+    args = parser().parse_args(argv)
+    values = {}
+    if args.config:
+        with open(args.config) as handle:
+            values.update(json.load(handle))
+    for field in dataclasses.fields(experiments.TrainConfig):
+        value = getattr(args, field.name)
+        if value is not None:
+            values[field.name] = value
+    config = experiments.TrainConfig.from_dict(values)
+    result = experiments.train(
+        config,
+        args.run_dir,
+        max_epochs=args.max_epochs,
+        time_budget=args.time_budget,
+        verbose=0 if args.quiet else "auto",
+    )
+    state = "complete" if result.complete else "interrupted (resumable)"
+    print(
+        f"{len(result.history)}/{config.epochs} epochs, {state}; "
+        f"test error {result.test_error}; data: {result.data_source}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Tests of `spectral.experiments` and the `spectral.train` command line."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spectral import data
+from spectral import experiments
+from spectral import train as train_cli
+
+SMALL = dict(
+    dataset="synthetic",
+    train_size=64,
+    test_size=32,
+    batch_size=16,
+    num_blocks=2,
+    epochs=3,
+    lr_drops=(2,),
+    seed=3,
+)
+
+
+@pytest.mark.parametrize(
+    "network,extra",
+    [
+        ("spectral_pooling", {"alpha": 0.5, "beta": 0.3}),
+        (
+            "generic",
+            {"optimizer": "adam", "learning_rate": 1e-3, "augment": True},
+        ),
+        (
+            "deep",
+            {"optimizer": "adam", "learning_rate": 1e-3, "conv": "spectral"},
+        ),
+    ],
+    ids=["sp-pooling-sgd", "generic-adam-augment", "deep-spectral"],
+)
+def test_interrupted_run_resumes_to_the_same_history(tmp_path, network, extra):
+    config = experiments.TrainConfig(network=network, **{**SMALL, **extra})
+    dataset = experiments.load_dataset(config)
+    straight = experiments.train(
+        config, tmp_path / "straight", verbose=0, dataset=dataset
+    )
+    first = experiments.train(
+        config, tmp_path / "resumed", verbose=0, max_epochs=1, dataset=dataset
+    )
+    assert not first.complete and len(first.history) == 1
+    resumed = experiments.train(
+        config, tmp_path / "resumed", verbose=0, dataset=dataset
+    )
+    assert resumed.complete and straight.complete
+    for a, b in zip(straight.history, resumed.history):
+        for key in ("train_loss", "test_loss", "test_error", "learning_rate"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), key
+    # The learning rate is divided by 10 after epoch 2.
+    rates = [row["learning_rate"] for row in straight.history]
+    assert rates[2] == pytest.approx(rates[0] / 10)
+
+
+def test_run_files_and_provenance(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
+    result = experiments.train(config, tmp_path, verbose=0)
+    for name in (
+        "config.json",
+        "history.csv",
+        "history.json",
+        "result.json",
+        "checkpoints/latest",
+        "checkpoints/epoch_0001/model.keras",
+        "checkpoints/epoch_0001/rng.npz",
+    ):
+        assert (tmp_path / name).is_file(), name
+    stored = json.loads((tmp_path / "result.json").read_text())
+    assert stored["data_source"] == data.SOURCE_SYNTHETIC
+    info = stored["provenance"]
+    for key in ("git_sha", "backend", "device", "versions", "date"):
+        assert key in info
+    assert info["wall_seconds_this_call"] > 0
+    header = (tmp_path / "history.csv").read_text().splitlines()[0]
+    assert header.split(",")[:5] == [
+        "epoch",
+        "train_loss",
+        "train_error",
+        "test_loss",
+        "test_error",
+    ]
+    assert 0.0 <= result.test_error <= 1.0
+
+
+def test_a_run_directory_holds_one_configuration(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
+    experiments.train(config, tmp_path, verbose=0)
+    other = experiments.TrainConfig(**{**SMALL, "epochs": 1, "seed": 4})
+    with pytest.raises(ValueError, match="another configuration"):
+        experiments.train(other, tmp_path, verbose=0)
+    with pytest.raises(ValueError, match="already holds a run"):
+        experiments.train(config, tmp_path, resume=False, verbose=0)
+
+
+def test_training_learns_the_synthetic_task(tmp_path):
+    config = experiments.TrainConfig(
+        dataset="synthetic",
+        train_size=512,
+        test_size=128,
+        batch_size=32,
+        network="generic",
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=3,
+        lr_drops=(),
+        seed=0,
+    )
+    result = experiments.train(config, tmp_path, verbose=0)
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert result.test_error < 0.6  # chance is 0.9
+
+
+@pytest.mark.parametrize(
+    "values,match",
+    [
+        ({"dataset": "mnist"}, "Received: dataset='mnist'"),
+        ({"optimizer": "rmsprop"}, "Received: optimizer='rmsprop'"),
+        ({"epochs": 0}, "Received: epochs=0"),
+        ({"learning_rate": 0.0}, "Received: learning_rate=0.0"),
+        ({"colour": True}, "Unknown TrainConfig fields"),
+    ],
+    ids=["dataset", "optimizer", "epochs", "lr", "unknown"],
+)
+def test_config_errors(values, match):
+    with pytest.raises(ValueError, match=match):
+        experiments.TrainConfig.from_dict(values)
+
+
+def test_config_round_trips_through_json():
+    config = experiments.TrainConfig(**SMALL)
+    again = experiments.TrainConfig.from_dict(
+        json.loads(json.dumps(config.to_dict()))
+    )
+    assert again == config
+
+
+def test_cli_trains_and_resumes(tmp_path, capsys):
+    args = [
+        str(tmp_path),
+        "--dataset",
+        "synthetic",
+        "--train-size",
+        "32",
+        "--test-size",
+        "16",
+        "--batch-size",
+        "16",
+        "--num-blocks",
+        "1",
+        "--epochs",
+        "2",
+        "--lr-drops",
+        "--quiet",
+    ]
+    assert train_cli.main(args + ["--max-epochs", "1"]) == 0
+    assert "1/2 epochs, interrupted" in capsys.readouterr().out
+    assert train_cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "2/2 epochs, complete" in out and "synthetic" in out
+
+
+@pytest.mark.slow
+def test_killed_process_resumes_to_the_same_history(tmp_path):
+    """SIGKILL in the middle of a run; a second process finishes it."""
+    args = [
+        "--dataset",
+        "synthetic",
+        "--train-size",
+        "256",
+        "--test-size",
+        "32",
+        "--batch-size",
+        "16",
+        "--num-blocks",
+        "2",
+        "--epochs",
+        "3",
+        "--lr-drops",
+        "--quiet",
+        "--seed",
+        "5",
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "spectral.train"]
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        command + [str(tmp_path / "straight")] + args,
+        check=True,
+        env=env,
+        cwd=root,
+        capture_output=True,
+        timeout=600,
+    )
+    victim = subprocess.Popen(
+        command + [str(tmp_path / "killed")] + args,
+        env=env,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    history = tmp_path / "killed" / "history.json"
+    deadline = time.time() + 600
+    while time.time() < deadline and not history.exists():
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    done = json.loads(history.read_text())
+    assert 1 <= len(done) < 3, "the kill should land mid-run"
+    subprocess.run(
+        command + [str(tmp_path / "killed")] + args,
+        check=True,
+        env=env,
+        cwd=root,
+        capture_output=True,
+        timeout=600,
+    )
+    a = json.loads((tmp_path / "straight" / "history.json").read_text())
+    b = json.loads(history.read_text())
+    assert len(a) == len(b) == 3
+    np.testing.assert_allclose(
+        [r["test_loss"] for r in b], [r["test_loss"] for r in a], rtol=1e-4
+    )
+
+
+def test_data_parallel_is_a_no_op_on_one_device():
+    assert experiments.data_parallel() is None

@@ -1,0 +1,81 @@
+"""Tests of `spectral.search` (keras-tuner Bayesian optimisation)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from spectral import data
+from spectral import experiments
+from spectral import search
+
+BASE = experiments.TrainConfig(
+    dataset="synthetic",
+    train_size=48,
+    test_size=16,
+    batch_size=16,
+    epochs=1,
+    lr_drops=(),
+    seed=1,
+)
+
+
+def test_space_matches_the_paper():
+    keras_tuner = pytest.importorskip("keras_tuner")
+    hp = search.define_space(keras_tuner.HyperParameters())
+    names = {p.name: p for p in hp.space}
+    assert set(names) == set(search.SPACE)
+    assert (names["num_blocks"].min_value, names["num_blocks"].max_value) == (
+        1,
+        15,
+    )
+    assert names["learning_rate"].sampling == "log"
+    low, high = search.SPACE["momentum_exponent"]
+    assert search.momentum_from_exponent(low) == pytest.approx(0.6838, abs=1e-4)
+    assert search.momentum_from_exponent(high) == pytest.approx(0.99)
+
+
+def test_trial_config_applies_the_values():
+    values = {
+        "gamma": 0.5,
+        "num_blocks": 3,
+        "alpha": 0.2,
+        "beta": 0.1,
+        "weight_decay": 1e-3,
+        "momentum_exponent": 1.0,
+        "learning_rate": 0.01,
+    }
+    config = search.trial_config(BASE, values)
+    assert (config.gamma, config.num_blocks, config.learning_rate) == (
+        0.5,
+        3,
+        0.01,
+    )
+    assert config.momentum == pytest.approx(0.9)
+    assert config.dataset == BASE.dataset and config.optimizer == "sgd"
+
+
+def test_validation_split_never_touches_the_test_set():
+    dataset = data.synthetic_images(40, 10, seed=0)
+    split = search.validation_split(dataset, 0.25, seed=0)
+    assert len(split.x_train) == 30 and len(split.x_test) == 10
+    rows = {r.tobytes() for r in dataset.x_train}
+    assert all(r.tobytes() in rows for r in split.x_test)
+    with pytest.raises(ValueError, match="Received: validation_fraction=1.0"):
+        search.validation_split(dataset, 1.0, seed=0)
+
+
+@pytest.mark.slow
+def test_search_runs_stores_and_resumes(tmp_path):
+    pytest.importorskip("keras_tuner")
+    trials = search.search(BASE, tmp_path, max_trials=2, seed=0)
+    assert len(trials) == 2
+    stored = json.loads((tmp_path / "section_5_1" / "trials.json").read_text())
+    assert stored["data_source"] == data.SOURCE_SYNTHETIC
+    errors = [t["val_error"] for t in stored["trials"]]
+    assert errors == sorted(errors) and all(0 <= e <= 1 for e in errors)
+    # Resuming with a larger budget keeps the finished trials.
+    more = search.search(BASE, tmp_path, max_trials=3, seed=0)
+    assert len(more) == 3
+    assert {t["trial_id"] for t in trials} <= {t["trial_id"] for t in more}
+    assert np.isfinite([t["val_error"] for t in more]).all()
