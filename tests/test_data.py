@@ -252,3 +252,19 @@ def test_shared_data_loads_when_present():
     assert exact.x_train.shape == (5165, 32, 32, 3)
     assert exact.x_test.shape == (1017, 32, 32, 3)
     assert set(np.unique(exact.y_test)) == set(range(10))
+
+
+@pytest.mark.slow
+def test_the_complete_jpeg_copy_loads_with_its_label():
+    """CI points SPECTRAL_DATA_DIR at ../shared/data, which holds the copy."""
+    import os
+    import pathlib
+
+    folder = pathlib.Path(os.environ.get(data.ENV_DATA_DIR, "/nonexistent"))
+    if not (folder / data.JPEG_COPY).is_file():
+        pytest.skip(f"no {data.JPEG_COPY} in ${data.ENV_DATA_DIR}")
+    cifar = data.load_cifar("cifar10", download=False)
+    assert cifar.source == data.SOURCE_JPEG
+    assert cifar.x_train.shape == (50000, 32, 32, 3)
+    assert cifar.x_test.shape == (10000, 32, 32, 3)
+    assert np.bincount(cifar.y_test).tolist() == [1000] * 10
