@@ -158,6 +158,28 @@ def _resample_last_axis_fft(x, size, norm):
     return out * _pool_scale(n, size, norm)
 
 
+def _separable_matmul(x, a, b, data_format):
+    """`Y = A X B^T` on every channel of every image, without transposes.
+
+    Both products are matmuls over reshaped views with the small matrix
+    broadcast, which backends run as a few large GEMMs (several times faster
+    than the equivalent einsum on TensorFlow's CPU kernels).
+    """
+    (out_h, in_h), (out_w, in_w) = a.shape, b.shape
+    if data_format == "channels_last":
+        batch, channels = x.shape[0], x.shape[3]
+        batch = -1 if batch is None else batch
+        y = ops.matmul(b, ops.reshape(x, (-1, in_w, channels)))
+        y = ops.reshape(y, (batch, in_h, out_w * channels))
+        y = ops.matmul(a, y)
+        return ops.reshape(y, (batch, out_h, out_w, channels))
+    batch, channels = x.shape[0], x.shape[1]
+    batch = -1 if batch is None else batch
+    y = ops.matmul(ops.reshape(x, (-1, in_w)), ops.transpose(b))
+    y = ops.matmul(a, ops.reshape(y, (-1, in_h, out_w)))
+    return ops.reshape(y, (batch, channels, out_h, out_w))
+
+
 def _resample_2d(x, output_size, data_format, norm, method):
     x = ops.convert_to_tensor(x)
     dtype = x.dtype
@@ -177,12 +199,7 @@ def _resample_2d(x, output_size, data_format, norm, method):
         b = ops.convert_to_tensor(
             resample_matrix(in_w, out_w, norm).astype("float32")
         )
-        if data_format == "channels_last":
-            y = ops.einsum("hm,bmnc->bhnc", a, x)
-            y = ops.einsum("wn,bhnc->bhwc", b, y)
-        else:
-            y = ops.einsum("hm,bcmn->bchn", a, x)
-            y = ops.einsum("wn,bchn->bchw", b, y)
+        y = _separable_matmul(x, a, b, data_format)
     elif method == "fft":
         y = _to_channels_first(x, data_format)
         y = _resample_last_axis_fft(y, out_w, norm)
@@ -400,12 +417,7 @@ def frequency_lowpass(x, kept_size, data_format="channels_last", method="auto"):
     if method == "matmul":
         a = _lowpass_matrix(height, kept_h)
         b = _lowpass_matrix(width, kept_w)
-        if data_format == "channels_last":
-            y = ops.einsum("hm,bmnc->bhnc", a, x)
-            y = ops.einsum("wn,bhnc->bhwc", b, y)
-        else:
-            y = ops.einsum("hm,bcmn->bchn", a, x)
-            y = ops.einsum("wn,bchn->bchw", b, y)
+        y = _separable_matmul(x, a, b, data_format)
     elif method == "fft":
         y = _to_channels_first(x, data_format)
         y = _lowpass_last_axis_fft(y, kept_w)

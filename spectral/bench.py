@@ -1,0 +1,346 @@
+"""Benchmarks of the spectral operators against the layers they replace.
+
+`python -m spectral.bench [--quick] [--output FILE]` times, in one process,
+forward plus backward passes (float32) of each operator and its built-in
+counterpart, and prints a table of medians and ratios with the machine,
+backend and versions; `--output` also writes them as JSON. These are
+measurements, not tests: nothing here asserts a time.
+
+Cases:
+* `pooling`: `SpectralPooling2D` (matmul and FFT paths) vs
+  `MaxPooling2D(2)` on `(batch, 32, 32, 96)` to 16x16 and 15x15;
+* `frequency_dropout`: a random kept size per step vs a fixed one, with the
+  number of traces of the compiled step (1 means no retracing);
+* `spectral_conv`: `SpectralConv2D` vs `Conv2D` training step;
+* `fft_conv`: `FFTConv2D` vs `Conv2D` over kernel sizes and input sizes,
+  and the smallest kernel from which FFT wins;
+* `end_to_end`: training images per second of the deep network with
+  spectral vs max pooling.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+
+from spectral import fourier
+from spectral import layers
+from spectral import models
+
+
+def _sync(value):
+    """Blocks until `value` (a structure of tensors) is computed."""
+    leaves = keras.tree.flatten(value)
+    if leaves:
+        keras.ops.convert_to_numpy(leaves[0])
+    return value
+
+
+def median_seconds(step, repeats=10, warmup=2):
+    """Median wall time of `step()` over `repeats` calls after `warmup`."""
+    for _ in range(warmup):
+        _sync(step())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _sync(step())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def gradient_step(function, x, variables=(), counter=None):
+    """A compiled callable computing the gradient of `sum(function(x)**2)`.
+
+    The gradient is taken with respect to `x` and `variables` (Keras
+    variables read inside `function`), on the active backend. `counter`,
+    a list, receives one item per trace of the compiled function.
+    """
+    backend = keras.backend.backend()
+    x = keras.ops.convert_to_tensor(x)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function
+        def step(inputs):
+            if counter is not None:
+                counter.append(1)
+            with tf.GradientTape() as tape:
+                tape.watch(inputs)
+                outputs = function(inputs)
+                loss = tf.reduce_sum(outputs * outputs)
+            return tape.gradient(loss, [inputs] + [v.value for v in variables])
+
+        return lambda: step(x)
+    if backend == "jax":
+        import jax
+        from keras import StatelessScope
+
+        def loss(inputs, values):
+            if counter is not None:
+                counter.append(1)
+            mapping = list(zip(variables, values))
+            with StatelessScope(state_mapping=mapping):
+                outputs = function(inputs)
+            return (outputs * outputs).sum()
+
+        compiled = jax.jit(jax.grad(loss, argnums=(0, 1)))
+        values = [v.value for v in variables]
+        return lambda: compiled(x, values)
+    raise NotImplementedError(f"no gradient step for backend {backend}")
+
+
+def _layer_step(layer, x, training=False, counter=None):
+    layer(x[:1])  # build
+
+    def run(inputs):
+        return layer(inputs, training=training)
+
+    return gradient_step(run, x, layer.trainable_variables, counter)
+
+
+def bench_pooling(batch, channels, repeats):
+    """Spectral vs max pooling to 16x16 and 15x15 from 32x32."""
+    x = (
+        np.random.default_rng(0)
+        .normal(size=(batch, 32, 32, channels))
+        .astype("float32")
+    )
+    reference = median_seconds(
+        _layer_step(keras.layers.MaxPooling2D(2), x), repeats
+    )
+    rows = []
+    for size in (16, 15):
+        for method in ("matmul", "fft"):
+            seconds = median_seconds(
+                gradient_step(
+                    lambda t, s=size, m=method: fourier.spectral_pool(
+                        t, s, method=m
+                    ),
+                    x,
+                ),
+                repeats,
+            )
+            rows.append(
+                {
+                    "case": f"pooling 32->{size} ({method})",
+                    "seconds": seconds,
+                    "baseline": "MaxPooling2D(2)",
+                    "baseline_seconds": reference,
+                    "ratio": seconds / reference,
+                }
+            )
+    return rows
+
+
+def bench_frequency_dropout(batch, channels, repeats):
+    """Random kept size per step vs a fixed one; traces of the step."""
+    x = (
+        np.random.default_rng(0)
+        .normal(size=(batch, 27, 27, channels))
+        .astype("float32")
+    )
+    traces = []
+    layer = layers.FrequencyDropout(0.7, seed=0)
+    random_size = median_seconds(
+        _layer_step(layer, x, training=True, counter=traces), repeats
+    )
+    fixed = median_seconds(
+        gradient_step(lambda t: fourier.frequency_lowpass(t, (19, 19)), x),
+        repeats,
+    )
+    return [
+        {
+            "case": "frequency dropout 27x27, random R",
+            "seconds": random_size,
+            "baseline": "fixed R=19",
+            "baseline_seconds": fixed,
+            "ratio": random_size / fixed,
+            "traces": len(traces),
+        }
+    ]
+
+
+def bench_spectral_conv(batch, channels, repeats):
+    """Training step of SpectralConv2D vs Conv2D (same shapes)."""
+    x = (
+        np.random.default_rng(0)
+        .normal(size=(batch, 32, 32, channels))
+        .astype("float32")
+    )
+    rows = []
+    for kernel in (3, 5):
+        conv = median_seconds(
+            _layer_step(
+                keras.layers.Conv2D(channels, kernel, padding="same"), x
+            ),
+            repeats,
+        )
+        spectral = median_seconds(
+            _layer_step(
+                layers.SpectralConv2D(channels, kernel, padding="same"), x
+            ),
+            repeats,
+        )
+        rows.append(
+            {
+                "case": f"SpectralConv2D {kernel}x{kernel}",
+                "seconds": spectral,
+                "baseline": "Conv2D",
+                "baseline_seconds": conv,
+                "ratio": spectral / conv,
+            }
+        )
+    return rows
+
+
+def bench_fft_conv(batch, channels, sizes, kernels, repeats):
+    """FFTConv2D vs Conv2D per kernel and input size, and the crossover."""
+    rows, crossover = [], {}
+    for size in sizes:
+        x = (
+            np.random.default_rng(0)
+            .normal(size=(batch, size, size, channels))
+            .astype("float32")
+        )
+        for kernel in kernels:
+            conv = median_seconds(
+                _layer_step(
+                    keras.layers.Conv2D(channels, kernel, padding="same"), x
+                ),
+                repeats,
+            )
+            fft = median_seconds(
+                _layer_step(
+                    layers.FFTConv2D(channels, kernel, padding="same"), x
+                ),
+                repeats,
+            )
+            rows.append(
+                {
+                    "case": f"FFTConv2D {size}x{size}, {kernel}x{kernel}",
+                    "input_size": size,
+                    "kernel_size": kernel,
+                    "seconds": fft,
+                    "baseline": "Conv2D",
+                    "baseline_seconds": conv,
+                    "ratio": fft / conv,
+                }
+            )
+            if fft < conv and size not in crossover:
+                crossover[size] = kernel
+    return rows, {str(s): crossover.get(s) for s in sizes}
+
+
+def bench_end_to_end(batch, repeats):
+    """Training images/s of the deep network, spectral vs max pooling."""
+    x = np.random.default_rng(0).random((batch, 32, 32, 3)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 10, size=batch)
+    rates = {}
+    for pooling in ("max", "spectral"):
+        model = models.build_model("deep", pooling=pooling)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        seconds = median_seconds(
+            lambda m=model: m.train_on_batch(x, y), repeats
+        )
+        rates[pooling] = batch / seconds
+    return [
+        {
+            "case": "deep network training, spectral pooling",
+            "seconds": batch / rates["spectral"],
+            "baseline": "max pooling",
+            "baseline_seconds": batch / rates["max"],
+            "ratio": rates["max"] / rates["spectral"],
+            "images_per_second": rates["spectral"],
+            "baseline_images_per_second": rates["max"],
+        }
+    ]
+
+
+def run(quick=False):
+    """Runs every case; returns a JSON-ready dict with provenance."""
+    from spectral import experiments
+
+    repeats = 5 if quick else 15
+    batch = 32 if quick else 128
+    channels = 32 if quick else 96
+    results = {
+        "settings": {
+            "quick": quick,
+            "batch": batch,
+            "channels": channels,
+            "repeats": repeats,
+            "statistic": "median seconds, forward+backward",
+        }
+    }
+    results["provenance"] = experiments.provenance()
+    rows = []
+    rows += bench_pooling(batch, channels, repeats)
+    rows += bench_frequency_dropout(batch, channels, repeats)
+    rows += bench_spectral_conv(batch, channels, repeats)
+    fft_rows, crossover = bench_fft_conv(
+        max(8, batch // 8),
+        16 if quick else 32,
+        (32, 64),
+        (3, 5, 7, 9, 11, 15) if not quick else (3, 7, 11),
+        repeats,
+    )
+    rows += fft_rows
+    rows += bench_end_to_end(batch, max(3, repeats // 3))
+    results["rows"] = rows
+    results["fft_crossover_kernel"] = crossover
+    return results
+
+
+def format_table(results):
+    """The rows as an aligned text table."""
+    info = results["provenance"]
+    lines = [
+        f"backend {info['backend']} on {info['device']}; keras "
+        f"{info['versions']['keras']}; {results['settings']}",
+        f"{'case':44s} {'ms':>9s} {'baseline':>18s} {'ms':>9s} {'ratio':>7s}",
+    ]
+    for row in results["rows"]:
+        lines.append(
+            f"{row['case']:44s} {1e3 * row['seconds']:9.2f} "
+            f"{row['baseline']:>18s} {1e3 * row['baseline_seconds']:9.2f} "
+            f"{row['ratio']:7.2f}"
+        )
+        if "traces" in row:
+            lines.append(
+                f"{'':44s} compiled step traced {row['traces']} time(s)"
+            )
+    lines.append(
+        f"FFT beats Conv2D from kernel size (per input size): "
+        f"{results['fft_crossover_kernel']}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m spectral.bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, few repeats (a smoke check)",
+    )
+    parser.add_argument("--output", help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    results = run(quick=args.quick)
+    print(format_table(results))
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
