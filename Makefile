@@ -30,6 +30,12 @@ test: $(STAMP)
 	    $(BIN)/python -m pytest -m "not notebooks" -p no:cacheprovider $(PYTEST_ARGS); \
 	done
 
+# Executes every chapter with papermill (see book/params/$(PROFILE).yml).
+# smoke -> _build/smoke (never the record); cpu|paper -> the record, published
+# to book/*.ipynb and results/$(PROFILE)/ only when every chapter succeeded.
+reproduce: $(STAMP)
+	$(BIN)/python -m spectral.reproduce --profile $(PROFILE)
+
 book: $(STAMP)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going

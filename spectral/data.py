@@ -579,3 +579,45 @@ class ArrayBatches(keras.utils.PyDataset):
         ]
         x = self.images[rows].astype("float32") / 255.0
         return x, self.labels[rows]
+
+
+PHOTOGRAPHS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "camera",
+    "hubble_deep_field",
+    "retina",
+    "immunohistochemistry",
+)
+
+
+def sample_photographs(size=128, names=PHOTOGRAPHS):
+    """Real photographs that ship with scikit-image, as square RGB maps.
+
+    Each image is centre-cropped to a square, reduced to `size x size` by
+    block averaging (an integer factor) and cropping, converted to RGB and
+    scaled to [0, 1]. They need no network and no dataset, so the
+    information-preservation chapter always has real images.
+
+    Returns:
+        `(images, names)`: float32 array `(n, size, size, 3)` and the names.
+    """
+    from skimage import data as skimage_data
+
+    images = []
+    for name in names:
+        image = np.asarray(getattr(skimage_data, name)(), np.float64)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=-1)
+        image = image[..., :3] / (255.0 if image.max() > 1.0 else 1.0)
+        side = min(image.shape[:2])
+        top = (image.shape[0] - side) // 2
+        left = (image.shape[1] - side) // 2
+        image = image[top : top + side, left : left + side]
+        factor = max(1, side // size)
+        trimmed = image[: factor * size, : factor * size]
+        image = trimmed.reshape(size, factor, size, factor, 3).mean((1, 3))
+        images.append(image)
+    return np.stack(images).astype("float32"), tuple(names)

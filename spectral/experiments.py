@@ -523,3 +523,137 @@ def train(
     if result.complete:
         _write_atomic(run_dir / "result.json", result.to_json())
     return result
+
+
+class IncompleteRunError(RuntimeError):
+    """Raised when a deadline stops runs before they finish (resumable)."""
+
+
+def run_name(config):
+    """A readable, unique-per-design directory name for a run."""
+    k = config.filter_size
+    return (
+        f"{config.dataset}-{config.network}-{config.conv}-{k}x{k}"
+        f"-seed{config.seed}"
+    )
+
+
+def run_seeds(config, seeds, state_dir, deadline=None, verbose=0, dataset=None):
+    """Trains (or resumes) `config` once per seed under `state_dir`.
+
+    Args:
+        config: the `TrainConfig` (its `seed` is replaced by each seed).
+        seeds: iterable of ints.
+        state_dir: parent directory of the run directories.
+        deadline: optional `time.time()` value after which no new epoch
+            starts; unfinished runs then raise `IncompleteRunError` and
+            continue on the next call.
+        verbose: passed to `model.fit`.
+        dataset: optional preloaded data for every seed (its subset must not
+            depend on the seed).
+
+    Returns:
+        A list of `Result`, one per seed.
+
+    Raises:
+        IncompleteRunError: if the deadline stopped a run.
+    """
+    results = []
+    for seed in seeds:
+        seeded = dataclasses.replace(config, seed=int(seed))
+        budget = None if deadline is None else max(0.0, deadline - time.time())
+        results.append(
+            train(
+                seeded,
+                Path(state_dir) / run_name(seeded),
+                time_budget=budget,
+                verbose=verbose,
+                dataset=dataset,
+            )
+        )
+    unfinished = [r for r in results if not r.complete]
+    if unfinished:
+        raise IncompleteRunError(
+            f"{len(unfinished)} of {len(results)} runs stopped at the "
+            "deadline; run again to resume them from their checkpoints."
+        )
+    return results
+
+
+def error_summary(results, key="test_error"):
+    """Mean, sample standard deviation and count of final errors.
+
+    Example:
+
+    >>> class R: pass
+    >>> runs = [R(), R()]
+    >>> runs[0].history, runs[1].history = [{"test_error": 0.1}], [
+    ...     {"test_error": 0.3}]
+    >>> summary = error_summary(runs)
+    >>> summary["mean"], summary["n"], round(summary["std"], 4)
+    (0.2, 2, 0.1414)
+    """
+    values = [r.history[-1][key] for r in results if r.history]
+    n = len(values)
+    return {
+        "mean": float(np.mean(values)) if n else None,
+        "std": float(np.std(values, ddof=1)) if n > 1 else None,
+        "n": n,
+        "per_seed": values,
+    }
+
+
+def write_result(path, payload):
+    """Writes `payload` plus `provenance()` as JSON; returns the dict."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {**payload, "provenance": provenance()}
+    _write_atomic(path, json.dumps(document, indent=2, default=float))
+    return document
+
+
+def load_chapter_data(
+    dataset="cifar10",
+    data_dir=None,
+    allow_synthetic=False,
+    train_size=None,
+    test_size=None,
+):
+    """The data a book chapter uses, falling back to synthetic if allowed.
+
+    Loads `dataset` with `spectral.data.load_cifar` (no download when
+    `data_dir` is given) and draws a fixed random subset (seed 0, the same
+    for every training seed). If no copy exists and `allow_synthetic` is
+    true, returns synthetic images, whose `source` makes every page that
+    uses them say so.
+    """
+    if dataset != "synthetic":
+        try:
+            loaded = data_lib.load_cifar(
+                dataset, data_dir, download=data_dir is None
+            )
+            return data_lib.subset(loaded, train_size, test_size, seed=0)
+        except FileNotFoundError:
+            if not allow_synthetic:
+                raise
+    loaded = data_lib.synthetic_images(
+        train_size or 512,
+        test_size or 128,
+        num_classes=100 if dataset == "cifar100" else 10,
+        seed=0,
+    )
+    return loaded
+
+
+def paper_lr_drops(epochs):
+    """The paper's learning-rate drops (epochs 100 and 140 of 150), scaled.
+
+    Drops that would fall after the last epoch are left out.
+
+    Example:
+
+    >>> paper_lr_drops(150), paper_lr_drops(6), paper_lr_drops(1)
+    ((100, 140), (4,), ())
+    """
+    drops = {round(epochs * 100 / 150), round(epochs * 140 / 150)}
+    return tuple(sorted(d for d in drops if 0 < d < epochs))

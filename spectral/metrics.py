@@ -140,6 +140,21 @@ def approximation_curves(images, fractions, strides=(2, 3, 4)):
     return curves
 
 
+def error_at_fraction(curve, fraction):
+    """Error of the point of a curve whose kept fraction is nearest.
+
+    Args:
+        curve: list of `(fraction_kept, error)` pairs.
+        fraction: the fraction to look up.
+
+    Example:
+
+    >>> error_at_fraction([(0.1, 0.3), (0.26, 0.1), (0.5, 0.05)], 0.25)
+    0.1
+    """
+    return min(curve, key=lambda point: abs(point[0] - fraction))[1]
+
+
 def first_epoch_reaching(errors, target):
     """1-based first epoch whose error is at most `target`, else None.
 

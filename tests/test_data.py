@@ -268,3 +268,18 @@ def test_the_complete_jpeg_copy_loads_with_its_label():
     assert cifar.x_train.shape == (50000, 32, 32, 3)
     assert cifar.x_test.shape == (10000, 32, 32, 3)
     assert np.bincount(cifar.y_test).tolist() == [1000] * 10
+
+
+def test_sample_photographs_are_real_square_rgb():
+    pytest.importorskip("skimage")
+    images, names = data.sample_photographs(64, ("astronaut", "camera"))
+    assert images.shape == (2, 64, 64, 3) and names == ("astronaut", "camera")
+    assert 0.0 <= images.min() and images.max() <= 1.0
+    np.testing.assert_allclose(images[1, ..., 0], images[1, ..., 2])  # grey
+    assert images[0].std() > 0.1  # not flat
+
+
+def test_every_default_photograph_loads():
+    pytest.importorskip("skimage")
+    images, names = data.sample_photographs(32)
+    assert images.shape == (len(data.PHOTOGRAPHS), 32, 32, 3)

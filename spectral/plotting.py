@@ -1,0 +1,390 @@
+"""Figures, tables and notices used by the book (one style, all tested).
+
+Every figure function returns a `matplotlib.figure.Figure` and draws only
+from its arguments; `save_figure` writes one to disk for reuse outside the
+book. `data_notice` and `markdown_table` return `IPython`-displayable
+Markdown, rendered by the book as MyST (admonitions included).
+"""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from spectral import data as data_lib
+from spectral import fourier
+from spectral import metrics
+
+COLOURS = {
+    "spectral": "#1f77b4",
+    "max": "#d62728",
+    "average": "#7f7f7f",
+    "spatial": "#d62728",
+    "paper": "#2ca02c",
+}
+
+
+def _style(ax):
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(alpha=0.3)
+
+
+def save_figure(fig, name, directory="_build/figures"):
+    """Writes `fig` as `<directory>/<name>.png` and `.pdf`; returns paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / f"{name}.{ext}" for ext in ("png", "pdf")]
+    for path in paths:
+        fig.savefig(path, bbox_inches="tight", dpi=150)
+    return paths
+
+
+def _show_image(ax, image, title=None):
+    image = np.asarray(image, np.float64)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    ax.imshow(
+        np.clip(image, 0, 1),
+        cmap="gray" if image.ndim == 2 else None,
+        interpolation="nearest",
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def nyquist_figure(size=12, output=6, frequency=(3, 2)):
+    """Why fixing four points is wrong for even sizes.
+
+    A `size x size` cosine with frequency `frequency` (its row frequency
+    folds onto the output's Nyquist row) is pooled to `output x output` by
+    the library (equal to `scipy.signal.resample` per axis, the exact
+    sampling of the band-limited signal) and by a crop that only makes the
+    four self-conjugate corner points real.
+    """
+    rows, cols = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    x = np.cos(
+        2 * np.pi * (frequency[0] * rows + frequency[1] * cols) / size + 0.4
+    )
+    ours = np.asarray(
+        fourier.spectral_pool(x[None, :, :, None].astype("float32"), output)
+    )[0, :, :, 0]
+    step = size // output
+    sampled = x[::step, ::step]
+    spectrum = np.fft.fftshift(np.fft.fft2(x))
+    top, left = size // 2 - output // 2, size // 2 - output // 2
+    crop = np.fft.ifftshift(spectrum[top : top + output, left : left + output])
+    for i in {0, output // 2}:
+        for j in {0, output // 2}:
+            crop[i, j] = crop[i, j].real
+    four_point = np.real(np.fft.ifft2(crop)) * (output**2) / size**2
+    panels = [
+        (x, f"input {size}x{size}"),
+        (sampled, "exact samples of the signal"),
+        (ours, "spectral_pool (whole Nyquist row)"),
+        (four_point, "four-point fix"),
+    ]
+    fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
+    for ax, (image, title) in zip(axes, panels):
+        ax.imshow(
+            image, cmap="RdBu", vmin=-1.2, vmax=1.2, interpolation="nearest"
+        )
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    error_ours = np.abs(ours - sampled).max()
+    error_four = np.abs(four_point - sampled).max()
+    fig.suptitle(
+        f"max error vs exact samples: library {error_ours:.1e}, "
+        f"four-point fix {error_four:.2f}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def pooling_grid(images, strides=(2, 4, 8)):
+    """Fig. 2 of the paper: max vs spectral pooling at growing reduction.
+
+    For each image (rows) and each stride `s`: max pooling with `s x s`
+    windows, shown by repeating each pooled value, and spectral pooling
+    keeping the same fraction `1/s^2`, shown by spectral interpolation.
+    """
+    images = np.asarray(images, np.float32)
+    size = images.shape[1]
+    fig, axes = plt.subplots(
+        len(images),
+        1 + 2 * len(strides),
+        figsize=(1.6 * (1 + 2 * len(strides)), 1.7 * len(images)),
+        squeeze=False,
+    )
+    for row, image in enumerate(images):
+        _show_image(axes[row, 0], image, "original" if row == 0 else None)
+        for k, stride in enumerate(strides):
+            batch = image[None]
+            max_image, kept = metrics.pool_and_reconstruct(batch, "max", stride)
+            spectral_image, _ = metrics.pool_and_reconstruct(
+                batch, "spectral", max(1, size // stride)
+            )
+            titles = (f"max, {kept:.3g} kept", f"spectral, {kept:.3g} kept")
+            for offset, (picture, title) in enumerate(
+                zip((max_image[0], spectral_image[0]), titles)
+            ):
+                _show_image(
+                    axes[row, 1 + 2 * k + offset],
+                    picture,
+                    title if row == 0 else None,
+                )
+    fig.tight_layout()
+    return fig
+
+
+def approximation_figure(curves, paper_points=None, title=None):
+    """Fig. 4a: approximation loss against the fraction of parameters kept.
+
+    Args:
+        curves: output of `spectral.metrics.approximation_curves`.
+        paper_points: optional `{"spectral": [(f, e), ...], "max": [...]}`
+            read off the paper's figure, drawn as hollow markers.
+        title: optional axes title.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    kept, error = zip(*curves["spectral"])
+    ax.plot(
+        kept,
+        error,
+        "-o",
+        ms=3,
+        color=COLOURS["spectral"],
+        label="spectral pooling",
+    )
+    for method, marker in (("max", "s"), ("average", "^")):
+        if curves.get(method):
+            k, e = zip(*curves[method])
+            ax.plot(
+                k,
+                e,
+                marker,
+                color=COLOURS[method],
+                label=f"{method} pooling (stride 2, 3, 4)",
+            )
+    if curves.get("max"):
+        best = min(e for k, e in curves["max"])
+        ax.axhline(
+            best,
+            color=COLOURS["max"],
+            lw=0.8,
+            ls="--",
+            label="best max pooling",
+        )
+    for method, points in (paper_points or {}).items():
+        k, e = zip(*points)
+        ax.plot(
+            k,
+            e,
+            "o",
+            mfc="none",
+            color=COLOURS.get(method, "k"),
+            label=f"paper, {method} (read off Fig. 4a)",
+        )
+    ax.set_xlabel("fraction of parameters kept")
+    ax.set_ylabel(r"approximation loss $\|f-\hat f\|/\|f\|$")
+    if title:
+        ax.set_title(title, fontsize=10)
+    _style(ax)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def lowpass_figure(image, kept_sizes):
+    """Frequency dropout: one image low-passed to several kept sizes `R`."""
+    image = np.asarray(image, np.float32)
+    fig, axes = plt.subplots(
+        1, len(kept_sizes), figsize=(1.8 * len(kept_sizes), 2.0), squeeze=False
+    )
+    for ax, kept in zip(axes[0], kept_sizes):
+        low = fourier.frequency_lowpass(image[None], (kept, kept))
+        _show_image(ax, np.asarray(low)[0], f"R = {kept}")
+    fig.tight_layout()
+    return fig
+
+
+def kernel_basis_figure(kernel_size=(3, 3)):
+    """The orthonormal spectral basis of `SpectralConv2D` filters."""
+    basis = fourier.spectral_kernel_basis(kernel_size)
+    count = basis.shape[1]
+    fig, axes = plt.subplots(
+        1, count, figsize=(1.1 * count, 1.4), squeeze=False
+    )
+    limit = np.abs(basis).max()
+    for p, ax in enumerate(axes[0]):
+        ax.imshow(
+            basis[:, p].reshape(kernel_size),
+            cmap="RdBu",
+            vmin=-limit,
+            vmax=limit,
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"θ{p}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(curves, ylabel="test error", title=None, log=True):
+    """Per-epoch curves, e.g. spatial vs spectral runs (Fig. 5a style).
+
+    Args:
+        curves: list of `(label, errors, style)` with `style` a dict of
+            matplotlib keyword arguments (may be empty).
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for label, errors, style in curves:
+        ax.plot(
+            np.arange(1, len(errors) + 1), errors, label=label, **(style or {})
+        )
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    _style(ax)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def speed_ratio_figure(rows):
+    """FFTConv2D / Conv2D time against kernel size, one line per input."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    sizes = sorted({r["input_size"] for r in rows if "input_size" in r})
+    for size in sizes:
+        points = sorted(
+            (r["kernel_size"], r["ratio"])
+            for r in rows
+            if r.get("input_size") == size
+        )
+        k, ratio = zip(*points)
+        ax.plot(k, ratio, "-o", ms=3, label=f"{size}x{size} input")
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xlabel("kernel size")
+    ax.set_ylabel("time FFTConv2D / Conv2D")
+    _style(ax)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def markdown_table(rows, columns, formats=None):
+    """A Markdown table (displayable) of dict `rows` over `columns`.
+
+    Args:
+        rows: list of dicts.
+        columns: list of `(key, header)`.
+        formats: optional `{key: format_spec}`; None values print as "—".
+    """
+    from IPython.display import Markdown
+
+    formats = formats or {}
+    lines = [
+        "| " + " | ".join(h for _, h in columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+    for row in rows:
+        cells = []
+        for key, _ in columns:
+            value = row.get(key)
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                cells.append("—")
+            elif key in formats:
+                cells.append(format(value, formats[key]))
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return Markdown("\n".join(lines))
+
+
+def data_notice(source, profile):
+    """A MyST admonition saying what data and which profile made a page.
+
+    Synthetic data produce a warning that the page shows no result; the
+    JPEG-compressed CIFAR-10 copy and the exact subset are named; a smoke
+    or CPU-scale profile is flagged as not the paper's protocol.
+    """
+    from IPython.display import Markdown
+
+    if source == data_lib.SOURCE_SYNTHETIC:
+        kind, title = "warning", "Synthetic data — no result on this page"
+        body = (
+            "This execution used **synthetic images** because no CIFAR "
+            "copy was found. It only shows that the pipeline runs; "
+            "nothing here says anything about spectral representations."
+        )
+    elif source == data_lib.SOURCE_JPEG:
+        kind, title = "note", "Data: JPEG-compressed copy of CIFAR-10"
+        body = (
+            "Every CIFAR-10 number on this page was measured on a "
+            "**JPEG-compressed copy** of CIFAR-10 (all 60,000 official "
+            "images after lossy compression; median PSNR 30.6 dB against "
+            "the official pixels), not on the official archive."
+        )
+    else:
+        kind, title = "note", "Data"
+        body = f"Data source: {source}."
+    if profile != "paper":
+        body += (
+            f"\n\nProfile **{profile}**: reduced data, epochs and seeds "
+            "so that it runs on a CPU. Its numbers are not comparable "
+            "with the paper's protocol."
+        )
+    return Markdown(f":::{{{kind}}} {title}\n{body}\n:::")
+
+
+def speedup_grid(panels):
+    """Fig. 5a: spatial vs spectral test-error curves, one panel per case.
+
+    Args:
+        panels: list of dicts with `title`, `spatial` and `spectral` (lists
+            of per-epoch errors), and the `speedup` dict of
+            `spectral.metrics.convergence_speedup`.
+    """
+    columns = 2
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(9, 2.6 * rows), squeeze=False
+    )
+    for ax, panel in zip(axes.flat, panels):
+        for key in ("spatial", "spectral"):
+            errors = panel[key]
+            ax.plot(
+                np.arange(1, len(errors) + 1),
+                errors,
+                color=COLOURS[key],
+                label=key,
+            )
+        result = panel["speedup"]
+        if result["spectral_epoch"]:
+            ax.plot(
+                result["spectral_epoch"],
+                result["target_error"],
+                "D",
+                color=COLOURS["spatial"],
+                ms=5,
+            )
+        ax.axhline(result["target_error"], color="k", lw=0.6, ls=":")
+        ax.set_yscale("log")
+        ax.set_title(
+            f"{panel['title']}: speed-up {result['speedup']:.2f}", fontsize=9
+        )
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel("test error", fontsize=8)
+        _style(ax)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

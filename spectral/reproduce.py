@@ -1,0 +1,240 @@
+"""Executes the book's chapters with papermill: `make reproduce PROFILE=...`.
+
+`python -m spectral.reproduce --profile smoke|cpu|paper [--chapters 01 03]`
+
+* Each `book/NN-*.md` chapter (jupytext MyST) is executed by papermill with
+  the parameters of `book/params/<profile>.yml` plus `profile`,
+  `results_dir`, `state_dir` and `deadline`.
+* `smoke` writes to `_build/smoke/` (never the record) and starts clean.
+* `cpu` and `paper` stage everything under `state/<profile>/`; only when
+  every chapter has succeeded are the executed notebooks copied to
+  `book/NN-*.ipynb` and the result files to `results/<profile>/` — the
+  record that `make book` renders. A failing or interrupted run leaves the
+  record untouched.
+* Long profiles run across several invocations: training runs checkpoint
+  every epoch under `state/<profile>/runs/`, `--deadline-minutes` stops
+  starting new epochs after that long (exit status 75, "resume me"), and the
+  next invocation continues; finished chapters are not executed again. The
+  state directory can be copied between machines.
+* Without TensorFlow installed (the GPU machines here), the chapters run on
+  the JAX backend.
+
+A failing cell fails the run: the chapter, the cell and its traceback are
+printed, and the exit status is 1.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILES = ("smoke", "cpu", "paper")
+EXIT_INCOMPLETE = 75
+
+
+def chapters(selected=None, book=None):
+    """The chapter sources `book/NN-*.md`, optionally filtered by number."""
+    book = Path(book or ROOT / "book")
+    paths = sorted(book.glob("[0-9][0-9]-*.md"))
+    if selected:
+        paths = [p for p in paths if p.name[:2] in set(selected)]
+    return paths
+
+
+def choose_backend():
+    """`KERAS_BACKEND` if set, else TensorFlow when importable, else JAX."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    import importlib.util
+
+    return "tensorflow" if importlib.util.find_spec("tensorflow") else "jax"
+
+
+def profile_parameters(profile, root=None):
+    """The parameters of `book/params/<profile>.yml`."""
+    root = Path(root or ROOT)
+    path = root / "book" / "params" / f"{profile}.yml"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No parameter file {path} for profile {profile!r}."
+        )
+    return yaml.safe_load(path.read_text())
+
+
+def layout(profile, root=None):
+    """Directories of a profile: staging notebooks, results, state, record."""
+    root = Path(root or ROOT)
+    if profile == "smoke":
+        base = root / "_build" / "smoke"
+        return {
+            "notebooks": base,
+            "results": base / "results",
+            "state": base / "state",
+            "record": None,
+        }
+    base = root / "state" / profile
+    return {
+        "notebooks": base / "notebooks",
+        "results": base / "results",
+        "state": base / "runs",
+        "record": (root / "book", root / "results" / profile),
+    }
+
+
+def execute_chapter(source, output, parameters, cwd):
+    """Executes one chapter source into `output` with papermill."""
+    import jupytext
+    import papermill
+
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    papermill.execute_notebook(
+        notebook,
+        str(output),
+        parameters=parameters,
+        cwd=str(cwd),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )
+
+
+def _publish(paths, profile):
+    book, results = paths["record"]
+    for notebook in sorted(paths["notebooks"].glob("[0-9][0-9]-*.ipynb")):
+        shutil.copy2(notebook, book / notebook.name)
+    if results.exists():
+        shutil.rmtree(results)
+    shutil.copytree(paths["results"], results)
+    print(f"Published the {profile} record: book/*.ipynb and {results}")
+
+
+def reproduce(
+    profile,
+    selected=None,
+    deadline_minutes=None,
+    root=None,
+    extra_parameters=None,
+):
+    """Runs the chapters of a profile; returns an exit status (0, 1, 75)."""
+    import papermill
+
+    root = Path(root or ROOT)
+    if profile not in PROFILES:
+        raise ValueError(
+            f"Unknown profile {profile!r}; expected one of {PROFILES}."
+        )
+    os.environ["KERAS_BACKEND"] = choose_backend()
+    paths = layout(profile, root)
+    if profile == "smoke" and paths["notebooks"].exists():
+        shutil.rmtree(paths["notebooks"])
+    for key in ("notebooks", "results", "state"):
+        paths[key].mkdir(parents=True, exist_ok=True)
+    deadline = None
+    if deadline_minutes is not None:
+        deadline = time.time() + 60 * float(deadline_minutes)
+    parameters = profile_parameters(profile, root)
+    parameters.update(extra_parameters or {})
+    parameters.update(
+        profile=profile,
+        results_dir=str(paths["results"]),
+        state_dir=str(paths["state"]),
+        deadline=deadline,
+    )
+    log_path = paths["results"] / "reproduce.json"
+    log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    log.update(
+        profile=profile,
+        backend=os.environ["KERAS_BACKEND"],
+        parameters={k: v for k, v in parameters.items() if k != "deadline"},
+    )
+    log.setdefault("chapters", {})
+    sources = chapters(selected, root / "book")
+    if not sources:
+        print("No chapters to execute.", file=sys.stderr)
+        return 1
+    for source in sources:
+        output = paths["notebooks"] / (source.stem + ".ipynb")
+        done = log["chapters"].get(source.stem, {}).get("status") == "ok"
+        if done and output.exists() and profile != "smoke":
+            print(f"{source.stem}: already executed, kept")
+            continue
+        print(
+            f"{source.stem}: executing ({profile}, "
+            f"{os.environ['KERAS_BACKEND']})",
+            flush=True,
+        )
+        start = time.time()
+        try:
+            execute_chapter(source, output, parameters, root)
+        except papermill.PapermillExecutionError as error:
+            status = (
+                "incomplete"
+                if error.ename == "IncompleteRunError"
+                else "failed"
+            )
+            log["chapters"][source.stem] = {
+                "status": status,
+                "seconds": time.time() - start,
+            }
+            log_path.write_text(json.dumps(log, indent=2))
+            if status == "incomplete":
+                print(
+                    f"{source.stem}: stopped at the deadline; run the same "
+                    "command again to resume.",
+                    file=sys.stderr,
+                )
+                return EXIT_INCOMPLETE
+            print(
+                f"{source.stem}: cell {error.cell_index} failed "
+                f"({error.ename}: {error.evalue})\n"
+                + "\n".join(error.traceback),
+                file=sys.stderr,
+            )
+            print(f"The partial notebook is {output}.", file=sys.stderr)
+            return 1
+        log["chapters"][source.stem] = {
+            "status": "ok",
+            "seconds": time.time() - start,
+        }
+        log_path.write_text(json.dumps(log, indent=2))
+        print(f"{source.stem}: ok in {time.time() - start:.0f} s", flush=True)
+    if paths["record"] is not None and not selected:
+        _publish(paths, profile)
+    return 0
+
+
+def main(argv=None):
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(
+        prog="python -m spectral.reproduce", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--profile", default="smoke", choices=PROFILES)
+    parser.add_argument(
+        "--chapters",
+        nargs="*",
+        help="chapter numbers to run (default: all); a "
+        "selection never publishes the record",
+    )
+    parser.add_argument(
+        "--deadline-minutes",
+        type=float,
+        default=None,
+        help="start no new training epoch after this long",
+    )
+    args = parser.parse_args(argv)
+    return reproduce(args.profile, args.chapters, args.deadline_minutes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
