@@ -2,6 +2,7 @@
 #   make book                      render the committed record (offline, no execution)
 #   make test                      fast tests on the TensorFlow and JAX backends (CPU)
 #   make reproduce PROFILE=smoke   execute every chapter with papermill (see book/params/)
+#   make check-book                check the smoke execution and the rendered pages
 #   make clean
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ PROFILE ?= smoke
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: book test test-backend reproduce clean venv
+.PHONY: book test reproduce check-book clean venv
 
 venv: $(STAMP)
 
@@ -40,6 +41,11 @@ book: $(STAMP)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at _build/html/index.html"
+
+# Checks the smoke execution and the rendered pages (headless Chromium);
+# run after `make reproduce PROFILE=smoke` and `make book`.
+check-book: $(STAMP)
+	$(BIN)/python -m pytest -m notebooks -p no:cacheprovider tests/test_book.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -236,3 +236,29 @@ def test_killed_process_resumes_to_the_same_history(tmp_path):
 
 def test_data_parallel_is_a_no_op_on_one_device():
     assert experiments.data_parallel() is None
+
+
+def test_run_seeds_trains_each_seed_and_stops_at_a_deadline(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
+    results = experiments.run_seeds(config, [0, 1], tmp_path)
+    assert [r.config.seed for r in results] == [0, 1]
+    assert (tmp_path / experiments.run_name(results[1].config)).is_dir()
+    summary = experiments.error_summary(results)
+    assert summary["n"] == 2 and summary["std"] is not None
+    longer = experiments.TrainConfig(**{**SMALL, "epochs": 2})
+    with pytest.raises(experiments.IncompleteRunError, match="run again"):
+        experiments.run_seeds(longer, [0], tmp_path / "late", deadline=0.0)
+
+
+def test_chapter_data_falls_back_to_labelled_synthetic_images(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        experiments.load_chapter_data("cifar10", tmp_path, False, 10, 5)
+    fallback = experiments.load_chapter_data("cifar10", tmp_path, True, 10, 5)
+    assert fallback.is_synthetic and len(fallback.x_train) == 10
+
+
+def test_write_result_adds_provenance(tmp_path):
+    document = experiments.write_result(tmp_path / "r.json", {"value": 1.5})
+    stored = json.loads((tmp_path / "r.json").read_text())
+    assert stored == document and stored["value"] == 1.5
+    assert stored["provenance"]["backend"]

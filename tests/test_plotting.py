@@ -1,0 +1,118 @@
+"""Tests of `spectral.plotting`: figures draw, tables and notices say what
+they must."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from spectral import data  # noqa: E402
+from spectral import metrics  # noqa: E402
+from spectral import plotting  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_nyquist_figure_shows_the_four_point_error():
+    fig = plotting.nyquist_figure()
+    assert len(fig.axes) == 4
+    title = fig._suptitle.get_text()
+    library_error = float(title.split("library ")[1].split(",")[0])
+    four_point_error = float(title.split("four-point fix ")[1])
+    assert library_error < 1e-4 < 0.1 < four_point_error
+
+
+def test_pooling_grid_and_lowpass(rng):
+    images = rng.random((2, 16, 16, 3)).astype("float32")
+    assert len(plotting.pooling_grid(images, (2, 4)).axes) == 2 * 5
+    assert len(plotting.lowpass_figure(images[0], [16, 8, 4]).axes) == 3
+
+
+def test_approximation_figure_plots_every_curve(rng):
+    curves = metrics.approximation_curves(
+        rng.random((2, 16, 16, 3)), [0.25, 1.0], (2, 4)
+    )
+    fig = plotting.approximation_figure(curves, {"spectral": [(0.25, 0.07)]})
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert "spectral pooling" in labels and "best max pooling" in labels
+    assert any(label.startswith("paper") for label in labels)
+
+
+def test_curves_basis_speedup_and_speed_figures():
+    fig = plotting.learning_curves(
+        [("a", [0.5, 0.4], {}), ("b", [0.6, 0.3], {"ls": "--"})]
+    )
+    assert len(fig.axes[0].lines) == 2
+    assert len(plotting.kernel_basis_figure((3, 3)).axes) == 9
+    panel = {
+        "title": "t",
+        "spatial": [0.5, 0.3],
+        "spectral": [0.4, 0.2],
+        "speedup": metrics.convergence_speedup([0.5, 0.3], [0.4, 0.2]),
+    }
+    assert (
+        sum(ax.get_visible() for ax in plotting.speedup_grid([panel] * 3).axes)
+        == 3
+    )
+    rows = [
+        {"input_size": 8, "kernel_size": k, "ratio": r}
+        for k, r in ((3, 2.0), (5, 0.5))
+    ]
+    assert len(plotting.speed_ratio_figure(rows).axes[0].lines) == 2
+
+
+def test_save_figure_writes_png_and_pdf(tmp_path):
+    fig = plotting.learning_curves([("a", [0.5, 0.4], {})])
+    paths = plotting.save_figure(fig, "curve", tmp_path)
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_markdown_table_formats_and_marks_missing_values():
+    table = plotting.markdown_table(
+        [
+            {"a": "x", "b": 0.1234},
+            {"a": "y", "b": None},
+            {"a": "z", "b": float("nan")},
+        ],
+        [("a", "A"), ("b", "B")],
+        {"b": ".1%"},
+    )
+    lines = table.data.splitlines()
+    assert lines[0] == "| A | B |" and lines[2] == "| x | 12.3% |"
+    assert lines[3] == "| y | — |" and lines[4] == "| z | — |"
+
+
+@pytest.mark.parametrize(
+    "source,profile,expected,absent",
+    [
+        (data.SOURCE_SYNTHETIC, "smoke", ["{warning}", "no result"], []),
+        (
+            data.SOURCE_JPEG,
+            "paper",
+            ["{note}", "JPEG-compressed"],
+            ["not comparable"],
+        ),
+        (data.SOURCE_JPEG, "cpu", ["JPEG-compressed", "not comparable"], []),
+        (
+            "official archive (cifar-10-python.tar.gz)",
+            "paper",
+            ["official archive"],
+            ["JPEG", "not comparable"],
+        ),
+    ],
+    ids=["synthetic", "jpeg-paper", "jpeg-cpu", "official"],
+)
+def test_data_notice(source, profile, expected, absent):
+    text = plotting.data_notice(source, profile).data
+    for fragment in expected:
+        assert fragment in text
+    for fragment in absent:
+        assert fragment not in text
+    assert text.startswith(":::{") and text.endswith(":::")

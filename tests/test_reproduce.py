@@ -1,0 +1,135 @@
+"""Tests of `spectral.reproduce`: profiles, chapters, staging, exit codes."""
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from spectral import reproduce
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNNER_KEYS = {"profile", "results_dir", "state_dir", "deadline"}
+
+
+def test_every_profile_has_the_same_parameters():
+    keys = [set(reproduce.profile_parameters(p)) for p in reproduce.PROFILES]
+    assert keys[0] == keys[1] == keys[2]
+
+
+@pytest.mark.parametrize("chapter", reproduce.chapters(), ids=lambda p: p.stem)
+def test_each_chapter_declares_exactly_the_shared_parameters(chapter):
+    text = chapter.read_text()
+    cells = re.findall(
+        r"```\{code-cell\} ipython3\n:tags: \[parameters\]\n"
+        r"\n(.*?)```",
+        text,
+        re.S,
+    )
+    assert len(cells) == 1, "exactly one parameters cell"
+    names = set(re.findall(r"^(\w+) = ", cells[0], re.M))
+    expected = set(reproduce.profile_parameters("smoke")) | RUNNER_KEYS
+    assert names == expected
+    assert not re.search(r"^\s*(def|class) ", text, re.M)
+
+
+def test_chapter_selection_and_order():
+    names = [p.name[:2] for p in reproduce.chapters()]
+    assert names == sorted(names) and names[0] == "01" and names[-1] == "90"
+    assert [p.name[:2] for p in reproduce.chapters(["03", "01"])] == [
+        "01",
+        "03",
+    ]
+
+
+def test_backend_choice(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert reproduce.choose_backend() == "jax"
+    monkeypatch.delenv("KERAS_BACKEND")
+    assert reproduce.choose_backend() in ("tensorflow", "jax")
+
+
+def test_smoke_never_writes_the_record(tmp_path):
+    assert reproduce.layout("smoke", tmp_path)["record"] is None
+    paper = reproduce.layout("paper", tmp_path)
+    assert paper["record"] == (
+        tmp_path / "book",
+        tmp_path / "results" / "paper",
+    )
+    assert tmp_path / "state" in paper["notebooks"].parents
+
+
+def _fake_book(root, body):
+    (root / "book" / "params").mkdir(parents=True)
+    for profile in reproduce.PROFILES:
+        (root / "book" / "params" / f"{profile}.yml").write_text("value: 1\n")
+    header = textwrap.dedent("""\
+        ---
+        jupytext:
+          text_representation:
+            extension: .md
+            format_name: myst
+        kernelspec:
+          display_name: Python 3
+          language: python
+          name: python3
+        ---
+
+        # A chapter
+
+        ```{code-cell} ipython3
+        :tags: [parameters]
+
+        value = 0
+        profile = "smoke"
+        results_dir = "."
+        state_dir = "."
+        deadline = None
+        ```
+
+        ```{code-cell} ipython3
+        """)
+    (root / "book" / "01-first.md").write_text(header + body + "\n```\n")
+
+
+@pytest.mark.slow
+def test_success_publishes_the_record(tmp_path):
+    _fake_book(
+        tmp_path,
+        "import json, pathlib\n"
+        "pathlib.Path(results_dir, 'out.json').write_text("
+        "json.dumps({'value': value, 'profile': profile}))",
+    )
+    (tmp_path / "results").mkdir()
+    assert reproduce.reproduce("cpu", root=tmp_path) == 0
+    assert (tmp_path / "book" / "01-first.ipynb").is_file()
+    out = json.loads((tmp_path / "results" / "cpu" / "out.json").read_text())
+    assert out == {"value": 1, "profile": "cpu"}
+    log = json.loads(
+        (tmp_path / "results" / "cpu" / "reproduce.json").read_text()
+    )
+    assert log["chapters"]["01-first"]["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_failure_reports_the_cell_and_keeps_the_record(tmp_path, capsys):
+    _fake_book(tmp_path, "raise ValueError('broken on purpose')")
+    assert reproduce.reproduce("paper", root=tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "01-first: cell" in err and "broken on purpose" in err
+    assert not (tmp_path / "book" / "01-first.ipynb").exists()
+    assert not (tmp_path / "results" / "paper").exists()
+
+
+@pytest.mark.slow
+def test_deadline_stop_is_resumable(tmp_path, capsys):
+    _fake_book(
+        tmp_path,
+        "from spectral.experiments import IncompleteRunError\n"
+        "raise IncompleteRunError('stopped')",
+    )
+    assert (
+        reproduce.reproduce("paper", root=tmp_path) == reproduce.EXIT_INCOMPLETE
+    )
+    assert "resume" in capsys.readouterr().err
