@@ -102,13 +102,33 @@ def _layer_step(layer, x, training=False, counter=None):
     return gradient_step(run, x, layer.trainable_variables, counter)
 
 
+def _normal(shape):
+    return np.random.default_rng(0).normal(size=shape).astype("float32")
+
+
+def _row(case, seconds, baseline, baseline_seconds, **extra):
+    """One result row: a case, its baseline and their ratio."""
+    return {
+        "case": case,
+        "seconds": seconds,
+        "baseline": baseline,
+        "baseline_seconds": baseline_seconds,
+        "ratio": seconds / baseline_seconds,
+        **extra,
+    }
+
+
+def _compare_layers(layer, baseline, x, repeats):
+    """Median step times of `layer` and `baseline` on the same input."""
+    return (
+        median_seconds(_layer_step(layer, x), repeats),
+        median_seconds(_layer_step(baseline, x), repeats),
+    )
+
+
 def bench_pooling(batch, channels, repeats):
     """Spectral vs max pooling to 16x16 and 15x15 from 32x32."""
-    x = (
-        np.random.default_rng(0)
-        .normal(size=(batch, 32, 32, channels))
-        .astype("float32")
-    )
+    x = _normal((batch, 32, 32, channels))
     reference = median_seconds(
         _layer_step(keras.layers.MaxPooling2D(2), x), repeats
     )
@@ -125,24 +145,19 @@ def bench_pooling(batch, channels, repeats):
                 repeats,
             )
             rows.append(
-                {
-                    "case": f"pooling 32->{size} ({method})",
-                    "seconds": seconds,
-                    "baseline": "MaxPooling2D(2)",
-                    "baseline_seconds": reference,
-                    "ratio": seconds / reference,
-                }
+                _row(
+                    f"pooling 32->{size} ({method})",
+                    seconds,
+                    "MaxPooling2D(2)",
+                    reference,
+                )
             )
     return rows
 
 
 def bench_frequency_dropout(batch, channels, repeats):
     """Random kept size per step vs a fixed one; traces of the step."""
-    x = (
-        np.random.default_rng(0)
-        .normal(size=(batch, 27, 27, channels))
-        .astype("float32")
-    )
+    x = _normal((batch, 27, 27, channels))
     traces = []
     layer = layers.FrequencyDropout(0.7, seed=0)
     random_size = median_seconds(
@@ -153,46 +168,29 @@ def bench_frequency_dropout(batch, channels, repeats):
         repeats,
     )
     return [
-        {
-            "case": "frequency dropout 27x27, random R",
-            "seconds": random_size,
-            "baseline": "fixed R=19",
-            "baseline_seconds": fixed,
-            "ratio": random_size / fixed,
-            "traces": len(traces),
-        }
+        _row(
+            "frequency dropout 27x27, random R",
+            random_size,
+            "fixed R=19",
+            fixed,
+            traces=len(traces),
+        )
     ]
 
 
 def bench_spectral_conv(batch, channels, repeats):
     """Training step of SpectralConv2D vs Conv2D (same shapes)."""
-    x = (
-        np.random.default_rng(0)
-        .normal(size=(batch, 32, 32, channels))
-        .astype("float32")
-    )
+    x = _normal((batch, 32, 32, channels))
     rows = []
     for kernel in (3, 5):
-        conv = median_seconds(
-            _layer_step(
-                keras.layers.Conv2D(channels, kernel, padding="same"), x
-            ),
-            repeats,
-        )
-        spectral = median_seconds(
-            _layer_step(
-                layers.SpectralConv2D(channels, kernel, padding="same"), x
-            ),
+        spectral, conv = _compare_layers(
+            layers.SpectralConv2D(channels, kernel, padding="same"),
+            keras.layers.Conv2D(channels, kernel, padding="same"),
+            x,
             repeats,
         )
         rows.append(
-            {
-                "case": f"SpectralConv2D {kernel}x{kernel}",
-                "seconds": spectral,
-                "baseline": "Conv2D",
-                "baseline_seconds": conv,
-                "ratio": spectral / conv,
-            }
+            _row(f"SpectralConv2D {kernel}x{kernel}", spectral, "Conv2D", conv)
         )
     return rows
 
@@ -201,34 +199,23 @@ def bench_fft_conv(batch, channels, sizes, kernels, repeats):
     """FFTConv2D vs Conv2D per kernel and input size, and the crossover."""
     rows, crossover = [], {}
     for size in sizes:
-        x = (
-            np.random.default_rng(0)
-            .normal(size=(batch, size, size, channels))
-            .astype("float32")
-        )
+        x = _normal((batch, size, size, channels))
         for kernel in kernels:
-            conv = median_seconds(
-                _layer_step(
-                    keras.layers.Conv2D(channels, kernel, padding="same"), x
-                ),
-                repeats,
-            )
-            fft = median_seconds(
-                _layer_step(
-                    layers.FFTConv2D(channels, kernel, padding="same"), x
-                ),
+            fft, conv = _compare_layers(
+                layers.FFTConv2D(channels, kernel, padding="same"),
+                keras.layers.Conv2D(channels, kernel, padding="same"),
+                x,
                 repeats,
             )
             rows.append(
-                {
-                    "case": f"FFTConv2D {size}x{size}, {kernel}x{kernel}",
-                    "input_size": size,
-                    "kernel_size": kernel,
-                    "seconds": fft,
-                    "baseline": "Conv2D",
-                    "baseline_seconds": conv,
-                    "ratio": fft / conv,
-                }
+                _row(
+                    f"FFTConv2D {size}x{size}, {kernel}x{kernel}",
+                    fft,
+                    "Conv2D",
+                    conv,
+                    input_size=size,
+                    kernel_size=kernel,
+                )
             )
             if fft < conv and size not in crossover:
                 crossover[size] = kernel
@@ -248,15 +235,14 @@ def bench_end_to_end(batch, repeats):
         )
         rates[pooling] = batch / seconds
     return [
-        {
-            "case": "deep network training, spectral pooling",
-            "seconds": batch / rates["spectral"],
-            "baseline": "max pooling",
-            "baseline_seconds": batch / rates["max"],
-            "ratio": rates["max"] / rates["spectral"],
-            "images_per_second": rates["spectral"],
-            "baseline_images_per_second": rates["max"],
-        }
+        _row(
+            "deep network training, spectral pooling",
+            batch / rates["spectral"],
+            "max pooling",
+            batch / rates["max"],
+            images_per_second=rates["spectral"],
+            baseline_images_per_second=rates["max"],
+        )
     ]
 
 

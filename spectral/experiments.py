@@ -408,6 +408,31 @@ def _current_learning_rate(model):
     return float(keras.ops.convert_to_numpy(rate))
 
 
+def fit_epoch(model, dataset, config, epoch, verbose=0):
+    """Trains `model` for epoch `epoch` (0-based) of `config`; returns logs.
+
+    The batch order is the permutation drawn from `(config.seed, epoch)`,
+    so an epoch is the same whether a run is continuous or resumed.
+    """
+    batches = data_lib.ArrayBatches(
+        dataset.x_train,
+        dataset.y_train,
+        config.batch_size,
+        shuffle=True,
+        seed=config.seed,
+        epoch=epoch,
+    )
+    # The order is already drawn from (seed, epoch); fit's own shuffle would
+    # reorder batches with the global generator and break resume.
+    return model.fit(
+        batches,
+        epochs=epoch + 1,
+        initial_epoch=epoch,
+        shuffle=False,
+        verbose=verbose,
+    ).history
+
+
 def train(
     config,
     run_dir,
@@ -479,23 +504,7 @@ def train(
             break
         epoch_start = time.time()
         learning_rate = _current_learning_rate(model)
-        batches = data_lib.ArrayBatches(
-            dataset.x_train,
-            dataset.y_train,
-            config.batch_size,
-            shuffle=True,
-            seed=config.seed,
-            epoch=epoch,
-        )
-        # The order is already drawn from (seed, epoch); fit's own shuffle
-        # would reorder batches with the global generator and break resume.
-        logs = model.fit(
-            batches,
-            epochs=epoch + 1,
-            initial_epoch=epoch,
-            shuffle=False,
-            verbose=verbose,
-        ).history
+        logs = fit_epoch(model, dataset, config, epoch, verbose)
         test_loss, test_accuracy = model.evaluate(test_batches, verbose=0)
         history.append(
             {

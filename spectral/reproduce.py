@@ -109,6 +109,62 @@ def execute_chapter(source, output, parameters, cwd):
     )
 
 
+SPEEDUP_KEYS = (
+    "deep_3x3",
+    "deep_5x5",
+    "generic_3x3",
+    "generic_5x5",
+    "spectral_pooling_3x3",
+    "spectral_pooling_5x5",
+)
+
+
+def summarize(results_dir):
+    """Writes `summary.json` from a profile's result files; returns it.
+
+    Keys: `cifar10_test_error` and `cifar100_test_error` (`{mean, std, n}`,
+    or None when not run), `speedup` (the six cases of the paper, mean over
+    seeds; `sp_pooling_*` named as in the paper's table), `data_source`,
+    and the provenance of each source file.
+    """
+    results_dir = Path(results_dir)
+
+    def read(name):
+        path = results_dir / name
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def stats(values):
+        return (
+            None
+            if values is None
+            else {k: values.get(k) for k in ("mean", "std", "n")}
+        )
+
+    cifar = read("cifar10.json")
+    speed = read("speedup.json")
+    summary = {
+        "cifar10_test_error": stats(cifar and cifar["test_error"]),
+        "cifar100_test_error": stats(cifar and cifar.get("cifar100")),
+        "speedup": None
+        if speed is None
+        else {
+            key.replace("spectral_pooling", "sp_pooling"): speed["cases"][key][
+                "mean_speedup"
+            ]
+            for key in SPEEDUP_KEYS
+            if key in speed["cases"]
+        },
+        "data_source": cifar and cifar["data_source"],
+        "sources": {
+            name: doc["provenance"]
+            for name, doc in (("cifar10.json", cifar), ("speedup.json", speed))
+            if doc
+        },
+    }
+    (results_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
 def _publish(paths, profile):
     book, results = paths["record"]
     for notebook in sorted(paths["notebooks"].glob("[0-9][0-9]-*.ipynb")):
@@ -209,6 +265,7 @@ def reproduce(
         }
         log_path.write_text(json.dumps(log, indent=2))
         print(f"{source.stem}: ok in {time.time() - start:.0f} s", flush=True)
+    summarize(paths["results"])
     if paths["record"] is not None and not selected:
         _publish(paths, profile)
     return 0

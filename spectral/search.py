@@ -113,21 +113,7 @@ def _hypermodel(base_config, dataset, verbose):
             )
             errors = []
             for epoch in range(config.epochs):
-                batches = data_lib.ArrayBatches(
-                    dataset.x_train,
-                    dataset.y_train,
-                    config.batch_size,
-                    shuffle=True,
-                    seed=config.seed,
-                    epoch=epoch,
-                )
-                model.fit(
-                    batches,
-                    epochs=epoch + 1,
-                    initial_epoch=epoch,
-                    shuffle=False,
-                    verbose=verbose,
-                )
+                experiments.fit_epoch(model, dataset, config, epoch, verbose)
                 _, accuracy = model.evaluate(test, verbose=0)
                 errors.append(1.0 - float(accuracy))
             error = errors[-1]

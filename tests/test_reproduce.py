@@ -133,3 +133,25 @@ def test_deadline_stop_is_resumable(tmp_path, capsys):
         reproduce.reproduce("paper", root=tmp_path) == reproduce.EXIT_INCOMPLETE
     )
     assert "resume" in capsys.readouterr().err
+
+
+def test_summary_has_the_keys_the_record_needs(tmp_path):
+    provenance = {"git_sha": "abc", "backend": "jax"}
+    (tmp_path / "cifar10.json").write_text(json.dumps({
+        "test_error": {"mean": 0.1, "std": 0.01, "n": 3, "per_seed": [0.1]},
+        "cifar100": None, "data_source": "JPEG", "provenance": provenance}))
+    cases = {k: {"mean_speedup": 2.0} for k in reproduce.SPEEDUP_KEYS}
+    (tmp_path / "speedup.json").write_text(json.dumps({
+        "cases": cases, "provenance": provenance}))
+    summary = reproduce.summarize(tmp_path)
+    assert summary["cifar10_test_error"] == {"mean": 0.1, "std": 0.01, "n": 3}
+    assert summary["cifar100_test_error"] is None
+    assert set(summary["speedup"]) == {
+        "deep_3x3", "deep_5x5", "generic_3x3", "generic_5x5",
+        "sp_pooling_3x3", "sp_pooling_5x5"}
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+
+
+def test_summary_of_an_empty_profile_is_all_null(tmp_path):
+    summary = reproduce.summarize(tmp_path)
+    assert summary["cifar10_test_error"] is None and summary["speedup"] is None
