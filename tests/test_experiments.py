@@ -262,3 +262,21 @@ def test_write_result_adds_provenance(tmp_path):
     stored = json.loads((tmp_path / "r.json").read_text())
     assert stored == document and stored["value"] == 1.5
     assert stored["provenance"]["backend"]
+
+
+def test_spatial_and_spectral_runs_see_the_same_augmentation():
+    """An earlier reproduction augmented its spatial baseline differently."""
+    dataset = data.synthetic_images(16, 4, seed=0)
+    x = dataset.x_train.astype("float32") / 255.0
+    outputs = []
+    for conv in ("spatial", "spectral"):
+        config = experiments.TrainConfig(**{**SMALL, "conv": conv,
+                                            "augment": True,
+                                            "network": "generic"})
+        model = experiments.build_training_model(config, dataset)
+        preprocessing = model.layers[0]
+        assert preprocessing.name == "preprocessing"
+        outputs.append(np.asarray(preprocessing(x, training=True)))
+        outputs.append(np.asarray(model(x, training=False)))
+    np.testing.assert_array_equal(outputs[0], outputs[2])
+    np.testing.assert_allclose(outputs[1], outputs[3], atol=1e-5)
