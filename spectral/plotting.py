@@ -341,7 +341,7 @@ def data_notice(source, profile):
             "so that it runs on a CPU. Its numbers are not comparable "
             "with the paper's protocol."
         )
-    return Markdown(f":::{{{kind}}} {title}\n{body}\n:::")
+    return Markdown(f":::{{admonition}} {title}\n:class: {kind}\n\n{body}\n:::")
 
 
 def speedup_grid(panels):

@@ -98,15 +98,36 @@ def execute_chapter(source, output, parameters, cwd):
         "display_name": "Python 3",
         "language": "python",
     }
-    papermill.execute_notebook(
-        notebook,
-        str(output),
-        parameters=parameters,
-        cwd=str(cwd),
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-    )
+    try:
+        papermill.execute_notebook(
+            notebook,
+            str(output),
+            parameters=parameters,
+            cwd=str(cwd),
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+        )
+    finally:
+        _collapse_injected_parameters(output)
+
+
+def _collapse_injected_parameters(path):
+    """Tags papermill's injected parameters cell `hide-cell` for the book.
+
+    The values stay in the notebook and on the page (behind a toggle), so a
+    reader can see which profile produced it.
+    """
+    import nbformat
+
+    if not Path(path).is_file():
+        return
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-cell" not in tags:
+            tags.append("hide-cell")
+    nbformat.write(notebook, str(path))
 
 
 SPEEDUP_KEYS = (
@@ -201,10 +222,12 @@ def reproduce(
         deadline = time.time() + 60 * float(deadline_minutes)
     parameters = profile_parameters(profile, root)
     parameters.update(extra_parameters or {})
+    # Paths relative to the repository root (the kernels' working
+    # directory), so executed notebooks name no machine's directories.
     parameters.update(
         profile=profile,
-        results_dir=str(paths["results"]),
-        state_dir=str(paths["state"]),
+        results_dir=os.path.relpath(paths["results"], root),
+        state_dir=os.path.relpath(paths["state"], root),
         deadline=deadline,
     )
     log_path = paths["results"] / "reproduce.json"

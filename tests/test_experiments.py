@@ -270,9 +270,9 @@ def test_spatial_and_spectral_runs_see_the_same_augmentation():
     x = dataset.x_train.astype("float32") / 255.0
     outputs = []
     for conv in ("spatial", "spectral"):
-        config = experiments.TrainConfig(**{**SMALL, "conv": conv,
-                                            "augment": True,
-                                            "network": "generic"})
+        config = experiments.TrainConfig(
+            **{**SMALL, "conv": conv, "augment": True, "network": "generic"}
+        )
         model = experiments.build_training_model(config, dataset)
         preprocessing = model.layers[0]
         assert preprocessing.name == "preprocessing"

@@ -92,11 +92,11 @@ def test_markdown_table_formats_and_marks_missing_values():
 @pytest.mark.parametrize(
     "source,profile,expected,absent",
     [
-        (data.SOURCE_SYNTHETIC, "smoke", ["{warning}", "no result"], []),
+        (data.SOURCE_SYNTHETIC, "smoke", [":class: warning", "no result"], []),
         (
             data.SOURCE_JPEG,
             "paper",
-            ["{note}", "JPEG-compressed"],
+            [":class: note", "JPEG-compressed"],
             ["not comparable"],
         ),
         (data.SOURCE_JPEG, "cpu", ["JPEG-compressed", "not comparable"], []),
@@ -115,4 +115,4 @@ def test_data_notice(source, profile, expected, absent):
         assert fragment in text
     for fragment in absent:
         assert fragment not in text
-    assert text.startswith(":::{") and text.endswith(":::")
+    assert text.startswith(":::{admonition} ") and text.endswith(":::")

@@ -22,7 +22,7 @@ def test_every_profile_has_the_same_parameters():
 def test_each_chapter_declares_exactly_the_shared_parameters(chapter):
     text = chapter.read_text()
     cells = re.findall(
-        r"```\{code-cell\} ipython3\n:tags: \[parameters\]\n"
+        r"```\{code-cell\} ipython3\n:tags: \[parameters, remove-cell\]\n"
         r"\n(.*?)```",
         text,
         re.S,
@@ -137,21 +137,55 @@ def test_deadline_stop_is_resumable(tmp_path, capsys):
 
 def test_summary_has_the_keys_the_record_needs(tmp_path):
     provenance = {"git_sha": "abc", "backend": "jax"}
-    (tmp_path / "cifar10.json").write_text(json.dumps({
-        "test_error": {"mean": 0.1, "std": 0.01, "n": 3, "per_seed": [0.1]},
-        "cifar100": None, "data_source": "JPEG", "provenance": provenance}))
+    (tmp_path / "cifar10.json").write_text(
+        json.dumps(
+            {
+                "test_error": {
+                    "mean": 0.1,
+                    "std": 0.01,
+                    "n": 3,
+                    "per_seed": [0.1],
+                },
+                "cifar100": None,
+                "data_source": "JPEG",
+                "provenance": provenance,
+            }
+        )
+    )
     cases = {k: {"mean_speedup": 2.0} for k in reproduce.SPEEDUP_KEYS}
-    (tmp_path / "speedup.json").write_text(json.dumps({
-        "cases": cases, "provenance": provenance}))
+    (tmp_path / "speedup.json").write_text(
+        json.dumps({"cases": cases, "provenance": provenance})
+    )
     summary = reproduce.summarize(tmp_path)
     assert summary["cifar10_test_error"] == {"mean": 0.1, "std": 0.01, "n": 3}
     assert summary["cifar100_test_error"] is None
     assert set(summary["speedup"]) == {
-        "deep_3x3", "deep_5x5", "generic_3x3", "generic_5x5",
-        "sp_pooling_3x3", "sp_pooling_5x5"}
+        "deep_3x3",
+        "deep_5x5",
+        "generic_3x3",
+        "generic_5x5",
+        "sp_pooling_3x3",
+        "sp_pooling_5x5",
+    }
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
 
 
 def test_summary_of_an_empty_profile_is_all_null(tmp_path):
     summary = reproduce.summarize(tmp_path)
     assert summary["cifar10_test_error"] is None and summary["speedup"] is None
+
+
+@pytest.mark.slow
+def test_injected_parameters_are_collapsed_and_paths_relative(tmp_path):
+    _fake_book(tmp_path, "print(results_dir)")
+    (tmp_path / "results").mkdir()
+    assert reproduce.reproduce("cpu", root=tmp_path) == 0
+    notebook = json.loads((tmp_path / "book" / "01-first.ipynb").read_text())
+    injected = [
+        c
+        for c in notebook["cells"]
+        if "injected-parameters" in c["metadata"].get("tags", [])
+    ]
+    assert len(injected) == 1 and "hide-cell" in injected[0]["metadata"]["tags"]
+    assert "state/cpu/results" in "".join(injected[0]["source"])
+    assert str(tmp_path) not in "".join(injected[0]["source"])
