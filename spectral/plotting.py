@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from spectral import data as data_lib
 from spectral import fourier
@@ -24,9 +25,11 @@ COLOURS = {
 }
 
 
-def _style(ax):
+def _style(ax, integer_x=False):
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.3)
+    if integer_x:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def save_figure(fig, name, directory="_build/figures"):
@@ -251,7 +254,7 @@ def learning_curves(curves, ylabel="test error", title=None, log=True):
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=10)
-    _style(ax)
+    _style(ax, integer_x=True)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -382,7 +385,7 @@ def speedup_grid(panels):
         )
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("test error", fontsize=8)
-        _style(ax)
+        _style(ax, integer_x=True)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8)
