@@ -67,3 +67,9 @@ def test_doctests(module):
     )
     assert result.failed == 0
     assert result.attempted > 0
+
+
+def test_public_surface_and_no_import_side_effects():
+    assert spectral.__all__ == ["__version__", "fourier", "layers", "models"]
+    assert callable(spectral.models.build_model)
+    assert keras.config.image_data_format() == "channels_last"
