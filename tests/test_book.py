@@ -29,7 +29,10 @@ def glued(notebook, key):
                 output.get("metadata", {}).get("scrapbook", {}).get("name")
                 == key
             ):
-                return output["data"]["text/plain"]
+                # glue(..., display=False) prefixes the MIME type.
+                for mime, value in output["data"].items():
+                    if mime.endswith("text/plain"):
+                        return value
     raise KeyError(key)
 
 
