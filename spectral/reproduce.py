@@ -113,10 +113,11 @@ def execute_chapter(source, output, parameters, cwd):
 
 
 def _collapse_injected_parameters(path):
-    """Tags papermill's injected parameters cell `hide-cell` for the book.
+    """Tags the parameters cells of an executed chapter for the book.
 
-    The values stay in the notebook and on the page (behind a toggle), so a
-    reader can see which profile produced it.
+    The chapter's default `parameters` cell is removed from the page; the
+    cell papermill injected is tagged `hide-cell`, so its values stay on the
+    page behind a toggle and a reader can see which profile produced it.
     """
     import nbformat
 
@@ -127,6 +128,8 @@ def _collapse_injected_parameters(path):
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if "injected-parameters" in tags and "hide-cell" not in tags:
             tags.append("hide-cell")
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
     nbformat.write(notebook, str(path))
 
 

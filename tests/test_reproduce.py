@@ -22,7 +22,7 @@ def test_every_profile_has_the_same_parameters():
 def test_each_chapter_declares_exactly_the_shared_parameters(chapter):
     text = chapter.read_text()
     cells = re.findall(
-        r"```\{code-cell\} ipython3\n:tags: \[parameters, remove-cell\]\n"
+        r"```\{code-cell\} ipython3\n:tags: \[parameters\]\n"
         r"\n(.*?)```",
         text,
         re.S,
@@ -187,5 +187,9 @@ def test_injected_parameters_are_collapsed_and_paths_relative(tmp_path):
         if "injected-parameters" in c["metadata"].get("tags", [])
     ]
     assert len(injected) == 1 and "hide-cell" in injected[0]["metadata"]["tags"]
+    defaults = [c for c in notebook["cells"]
+                if "parameters" in c["metadata"].get("tags", [])]
+    assert len(defaults) == 1
+    assert "remove-cell" in defaults[0]["metadata"]["tags"]
     assert "state/cpu/results" in "".join(injected[0]["source"])
     assert str(tmp_path) not in "".join(injected[0]["source"])
