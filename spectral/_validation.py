@@ -119,14 +119,22 @@ def spatial_shape(input_shape, data_format, layer_name):
     return int(height), int(width)
 
 
+def check_int(value, name, minimum=1):
+    """Returns `value` after checking it is an int (not bool) >= `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        expected = (
+            "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        )
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected {expected}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
 def check_filters(filters):
     """Returns `filters` after checking it is a positive int."""
-    if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-        raise ValueError(
-            "Invalid value for argument `filters`. Expected a positive "
-            f"integer. Received: filters={filters!r}"
-        )
-    return filters
+    return check_int(filters, "filters")
 
 
 def check_padding(padding):

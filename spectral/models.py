@@ -28,6 +28,7 @@ import math
 import keras
 
 from spectral import layers
+from spectral._validation import check_int
 
 NETWORKS = ("spectral_pooling", "generic", "deep")
 CONVOLUTIONS = ("spatial", "spectral")
@@ -143,24 +144,8 @@ def build_model(
     else:
         pooling = pooling or "max"
         _check_choice(pooling, "pooling", POOLINGS)
-    if (
-        isinstance(filter_size, bool)
-        or not isinstance(filter_size, int)
-        or (filter_size < 1)
-    ):
-        raise ValueError(
-            "Invalid value for argument `filter_size`. Expected a positive "
-            f"integer. Received: filter_size={filter_size!r}"
-        )
-    if (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, int)
-        or (num_classes < 2)
-    ):
-        raise ValueError(
-            "Invalid value for argument `num_classes`. Expected an integer "
-            f">= 2. Received: num_classes={num_classes!r}"
-        )
+    check_int(filter_size, "filter_size")
+    check_int(num_classes, "num_classes", minimum=2)
     conv_layer = (
         keras.layers.Conv2D if conv == "spatial" else layers.SpectralConv2D
     )
@@ -211,15 +196,7 @@ def _spectral_pooling_body(
     beta,
     seed,
 ):
-    if (
-        isinstance(num_blocks, bool)
-        or not isinstance(num_blocks, int)
-        or (num_blocks < 1)
-    ):
-        raise ValueError(
-            "Invalid value for argument `num_blocks`. Expected a positive "
-            f"integer. Received: num_blocks={num_blocks!r}"
-        )
+    check_int(num_blocks, "num_blocks")
     if not 0.0 < gamma <= 1.0:
         raise ValueError(
             "Invalid value for argument `gamma`. Expected a float in (0, 1]. "

@@ -147,3 +147,8 @@ def test_errors(kwargs, match):
 def test_valid_kernel_larger_than_input_is_rejected():
     with pytest.raises(ValueError, match="larger than the input"):
         layers.FFTConv2D(2, 9).build((None, 8, 8, 1))
+
+
+def test_dynamic_spatial_size_is_rejected():
+    with pytest.raises(ValueError, match="static spatial dimensions"):
+        layers.FFTConv2D(2, 3).build((None, None, 8, 1))

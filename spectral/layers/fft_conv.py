@@ -8,6 +8,7 @@ from spectral._validation import channel_count
 from spectral._validation import check_filters
 from spectral._validation import check_padding
 from spectral._validation import conv_output_shape
+from spectral._validation import spatial_shape
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
 
@@ -91,20 +92,16 @@ class FFTConv2D(keras.layers.Layer):
         channels = channel_count(
             input_shape, self.data_format, type(self).__name__
         )
-        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
-        spatial = [tuple(input_shape)[a] for a in axes]
-        if None in spatial:
-            raise ValueError(
-                "FFTConv2D needs static spatial dimensions. Received: "
-                f"input_shape={tuple(input_shape)}"
-            )
+        spatial = spatial_shape(
+            input_shape, self.data_format, type(self).__name__
+        )
         if self.padding == "valid" and any(
             s < k for s, k in zip(spatial, self.kernel_size)
         ):
             raise ValueError(
                 "Invalid input for FFTConv2D with padding='valid': the kernel "
                 f"{self.kernel_size} is larger than the input's spatial size "
-                f"{tuple(spatial)}."
+                f"{spatial}."
             )
         self.kernel = self.add_weight(
             name="kernel",
