@@ -27,6 +27,7 @@ import os
 import platform
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -156,6 +157,18 @@ class Result:
     def test_error(self):
         """Test error after the last finished epoch (None if none)."""
         return self.history[-1]["test_error"] if self.history else None
+
+    @classmethod
+    def from_json(cls, text):
+        """The `Result` that `to_json` wrote."""
+        values = json.loads(text)
+        return cls(
+            TrainConfig.from_dict(values["config"]),
+            values["history"],
+            values["complete"],
+            values["data_source"],
+            values["provenance"],
+        )
 
     def to_json(self):
         """The result as a JSON string."""
@@ -388,6 +401,50 @@ def _load_checkpoint(run_dir):
     return model, history
 
 
+def checkpoint_bytes(config, num_classes=10):
+    """Size in bytes of one checkpoint that `train` keeps for `config`.
+
+    The network of `config` is built untrained, with its optimiser's state
+    (one slot per weight for SGD with momentum, two for Adam), saved exactly
+    as `train` saves an epoch (model, optimiser, random-generator states,
+    history), and measured. It is what a run keeps on disk between epochs
+    and what has to be moved to resume the run on another machine.
+
+    Args:
+        config: a `TrainConfig` (its data fields are not used).
+        num_classes: 10 for CIFAR-10, 100 for CIFAR-100.
+    """
+    dataset = data_lib.synthetic_images(
+        8, 2, num_classes=num_classes, seed=config.seed
+    )
+    model = build_training_model(config, dataset)
+    model.optimizer.build(model.trainable_variables)
+    with tempfile.TemporaryDirectory() as tmp:
+        _save_checkpoint(Path(tmp), model, [])
+        return sum(
+            f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()
+        )
+
+
+def prune_finished(state_dir):
+    """Deletes the checkpoints of finished runs under `state_dir`.
+
+    A run directory with a `result.json` is complete: `train` reads it back
+    without its model, so its `checkpoints/` are needed only by someone who
+    wants the trained weights. Unfinished runs are left alone. Returns the
+    number of bytes freed.
+    """
+    freed = 0
+    for result in sorted(Path(state_dir).rglob("result.json")):
+        checkpoints = result.parent / "checkpoints"
+        if checkpoints.is_dir():
+            freed += sum(
+                f.stat().st_size for f in checkpoints.rglob("*") if f.is_file()
+            )
+            shutil.rmtree(checkpoints)
+    return freed
+
+
 def _write_atomic(path, text):
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
@@ -452,14 +509,20 @@ def train(
             False an existing run directory is an error.
         max_epochs: stop after this many epochs *in this call* (the run can
             be resumed later); None for no limit.
-        time_budget: seconds; no new epoch starts once this call has run
-            longer. None for no limit.
+        time_budget: seconds; no new epoch starts unless it is expected to
+            end within the budget (the call's longest epoch so far, with its
+            evaluation and checkpoint, is the estimate). Made for machines
+            that kill long commands: the call stops in time to copy its
+            state out. None for no limit.
         verbose: passed to `model.fit` (1 shows a progress bar).
         dataset: optional preloaded `CifarData` matching the config.
         distribute: call `data_parallel()` first (several accelerators).
 
     Returns:
-        A `Result`; `complete` tells whether all epochs are done.
+        A `Result`; `complete` tells whether all epochs are done. A run that
+        was already complete is returned from its `result.json` (with the
+        provenance of the call that finished it) without loading its model
+        or its data.
 
     Raises:
         ValueError: if `run_dir` holds a run of another config, or holds a
@@ -480,6 +543,9 @@ def train(
                 f"{run_dir} holds a run of another configuration: stored "
                 f"{stored}, requested {config.to_dict()}."
             )
+        result_path = run_dir / "result.json"
+        if result_path.exists():
+            return Result.from_json(result_path.read_text())
     else:
         _write_atomic(config_path, json.dumps(config.to_dict(), indent=2))
     if keras.backend.backend() == "tensorflow":
@@ -497,10 +563,12 @@ def train(
         dataset.x_test, dataset.y_test, config.batch_size
     )
     epochs_this_call = 0
+    longest_epoch = 0.0
     for epoch in range(len(history), config.epochs):
         if max_epochs is not None and epochs_this_call >= max_epochs:
             break
-        if time_budget is not None and time.time() - start > time_budget:
+        elapsed = time.time() - start
+        if time_budget is not None and elapsed + longest_epoch > time_budget:
             break
         epoch_start = time.time()
         learning_rate = _current_learning_rate(model)
@@ -520,6 +588,7 @@ def train(
         _save_checkpoint(run_dir, model, history)
         _save_history(run_dir, history)
         epochs_this_call += 1
+        longest_epoch = max(longest_epoch, time.time() - epoch_start)
     info = provenance()
     info["wall_seconds_this_call"] = time.time() - start
     info["train_seconds_total"] = sum(row["seconds"] for row in history)

@@ -15,7 +15,8 @@
   every epoch under `state/<profile>/runs/`, `--deadline-minutes` stops
   starting new epochs after that long (exit status 75, "resume me"), and the
   next invocation continues; finished chapters are not executed again. The
-  state directory can be copied between machines.
+  state directory can be copied between machines; `--prune-finished` drops
+  the checkpoints of finished runs so that only unfinished ones travel.
 * Without TensorFlow installed (the GPU machines here), the chapters run on
   the JAX backend.
 
@@ -205,15 +206,35 @@ def reproduce(
     deadline_minutes=None,
     root=None,
     extra_parameters=None,
+    prune_finished=False,
 ):
-    """Runs the chapters of a profile; returns an exit status (0, 1, 75)."""
-    import papermill
+    """Runs the chapters of a profile; returns an exit status (0, 1, 75).
 
+    With `prune_finished`, the checkpoints of finished training runs are
+    deleted afterwards, whatever the outcome (see
+    `spectral.experiments.prune_finished`).
+    """
     root = Path(root or ROOT)
     if profile not in PROFILES:
         raise ValueError(
             f"Unknown profile {profile!r}; expected one of {PROFILES}."
         )
+    try:
+        return _run_chapters(
+            profile, selected, deadline_minutes, root, extra_parameters
+        )
+    finally:
+        state = layout(profile, root)["state"]
+        if prune_finished and state.exists():
+            from spectral import experiments
+
+            freed = experiments.prune_finished(state)
+            print(f"Deleted finished runs' checkpoints: {freed / 2**20:.1f} MiB")
+
+
+def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
+    import papermill
+
     os.environ["KERAS_BACKEND"] = choose_backend()
     paths = layout(profile, root)
     if profile == "smoke" and paths["notebooks"].exists():
@@ -313,10 +334,23 @@ def main(argv=None):
         "--deadline-minutes",
         type=float,
         default=None,
-        help="start no new training epoch after this long",
+        help="start no training epoch that is expected to end later than "
+        "this (exit status 75: run the same command again to resume)",
+    )
+    parser.add_argument(
+        "--prune-finished",
+        action="store_true",
+        help="afterwards, delete the checkpoints of finished training runs "
+        "(their results are kept), so that the state to carry to another "
+        "machine is the unfinished runs' only",
     )
     args = parser.parse_args(argv)
-    return reproduce(args.profile, args.chapters, args.deadline_minutes)
+    return reproduce(
+        args.profile,
+        args.chapters,
+        args.deadline_minutes,
+        prune_finished=args.prune_finished,
+    )
 
 
 if __name__ == "__main__":

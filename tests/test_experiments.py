@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -232,6 +233,85 @@ def test_killed_process_resumes_to_the_same_history(tmp_path):
     np.testing.assert_allclose(
         [r["test_loss"] for r in b], [r["test_loss"] for r in a], rtol=1e-4
     )
+
+
+def test_a_finished_run_is_read_back_without_its_model_or_data(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
+    first = experiments.train(config, tmp_path, verbose=0)
+    stored = json.loads((tmp_path / "result.json").read_text())
+    shutil.rmtree(tmp_path / "checkpoints")
+
+    class Unusable:
+        def __getattr__(self, name):
+            raise AssertionError(f"the data was used ({name})")
+
+    again = experiments.train(config, tmp_path, verbose=0, dataset=Unusable())
+    assert again.complete and again.history == first.history
+    assert again.config == config
+    assert again.provenance == stored["provenance"]
+    assert not (tmp_path / "checkpoints").exists()  # nothing was retrained
+
+
+class _Clock:
+    """A stand-in for the `time` module whose epochs take 100 s each."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def time(self):
+        return self.now
+
+
+def test_no_epoch_starts_that_would_overrun_the_time_budget(
+    tmp_path, monkeypatch
+):
+    clock = _Clock()
+    real_fit_epoch = experiments.fit_epoch
+
+    def slow_fit_epoch(*args, **kwargs):
+        clock.now += 100.0
+        return real_fit_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(experiments, "time", clock)
+    monkeypatch.setattr(experiments, "fit_epoch", slow_fit_epoch)
+    config = experiments.TrainConfig(**SMALL)  # 3 epochs
+    # After two epochs 200 s have passed and the next would end at 300 s:
+    # with a 250 s budget it must not start (a rule that only looks at the
+    # time already spent would start it).
+    result = experiments.train(config, tmp_path, verbose=0, time_budget=250)
+    assert len(result.history) == 2 and not result.complete
+    resumed = experiments.train(config, tmp_path, verbose=0, time_budget=250)
+    assert resumed.complete and len(resumed.history) == 3
+
+
+def test_checkpoint_bytes_is_the_size_of_what_train_keeps(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
+    experiments.train(config, tmp_path, verbose=0)
+    kept = tmp_path / "checkpoints" / "epoch_0001"
+    actual = sum(f.stat().st_size for f in kept.rglob("*") if f.is_file())
+    # Only the history's text and the archive's metadata differ.
+    assert experiments.checkpoint_bytes(config) == pytest.approx(
+        actual, abs=2000
+    )
+    adam = experiments.TrainConfig(**{**SMALL, "optimizer": "adam"})
+    assert experiments.checkpoint_bytes(adam) > experiments.checkpoint_bytes(
+        config
+    )
+
+
+def test_prune_finished_keeps_unfinished_runs_resumable(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 2})
+    done = experiments.train(config, tmp_path / "done", verbose=0)
+    experiments.train(config, tmp_path / "half", verbose=0, max_epochs=1)
+    freed = experiments.prune_finished(tmp_path)
+    assert freed > 0
+    assert not (tmp_path / "done" / "checkpoints").exists()
+    assert (tmp_path / "half" / "checkpoints" / "latest").is_file()
+    assert experiments.prune_finished(tmp_path) == 0
+    again = experiments.train(config, tmp_path / "done", verbose=0)
+    assert again.history == done.history
+    resumed = experiments.train(config, tmp_path / "half", verbose=0)
+    assert resumed.complete and len(resumed.history) == 2
 
 
 def test_data_parallel_is_a_no_op_on_one_device():

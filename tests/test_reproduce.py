@@ -135,6 +135,29 @@ def test_deadline_stop_is_resumable(tmp_path, capsys):
     assert "resume" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_prune_finished_leaves_unfinished_runs(tmp_path, capsys):
+    _fake_book(
+        tmp_path,
+        "from pathlib import Path\n"
+        "for name, finished in (('done', True), ('half', False)):\n"
+        "    run = Path(state_dir, name)\n"
+        "    (run / 'checkpoints').mkdir(parents=True)\n"
+        "    (run / 'checkpoints' / 'latest').write_text('epoch_0001')\n"
+        "    if finished:\n"
+        "        (run / 'result.json').write_text('{}')\n"
+        "from spectral.experiments import IncompleteRunError\n"
+        "raise IncompleteRunError('half is unfinished')",
+    )
+    status = reproduce.reproduce("paper", root=tmp_path, prune_finished=True)
+    assert status == reproduce.EXIT_INCOMPLETE
+    runs = reproduce.layout("paper", tmp_path)["state"]
+    assert not (runs / "done" / "checkpoints").exists()
+    assert (runs / "done" / "result.json").is_file()
+    assert (runs / "half" / "checkpoints" / "latest").is_file()
+    assert "Deleted finished runs' checkpoints" in capsys.readouterr().out
+
+
 def test_summary_has_the_keys_the_record_needs(tmp_path):
     provenance = {"git_sha": "abc", "backend": "jax"}
     (tmp_path / "cifar10.json").write_text(
