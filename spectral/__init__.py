@@ -8,11 +8,19 @@ Import modules, not objects: `from spectral import fourier, layers, models`.
 The experiment machinery lives in `spectral.data`, `spectral.experiments`,
 `spectral.metrics`, `spectral.search`, `spectral.bench` and
 `spectral.reproduce`.
+
+Backend: whatever Keras is configured to use. When nothing is configured and
+TensorFlow (Keras's default) is not installed but JAX is, importing
+`spectral` before Keras selects JAX (`KERAS_BACKEND=jax`) instead of failing.
 """
 
-from spectral import fourier
-from spectral import layers
-from spectral import models
+from spectral import _backend
+
+_backend.apply_fallback()
+
+from spectral import fourier  # noqa: E402
+from spectral import layers  # noqa: E402
+from spectral import models  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -2,6 +2,11 @@
 
 import doctest
 import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -73,3 +78,57 @@ def test_public_surface_and_no_import_side_effects():
     assert spectral.__all__ == ["__version__", "fourier", "layers", "models"]
     assert callable(spectral.models.build_model)
     assert keras.config.image_data_format() == "channels_last"
+
+
+@pytest.mark.parametrize(
+    "environ,keras_json,installed,expected",
+    [
+        ({}, None, {"jax"}, "jax"),  # TensorFlow missing: JAX, not a crash
+        ({}, None, {"jax", "tensorflow"}, None),  # Keras's default works
+        ({}, None, set(), None),  # nothing to fall back to
+        ({"KERAS_BACKEND": "torch"}, None, {"jax"}, None),  # explicit choice
+        ({}, {"backend": "torch"}, {"jax"}, None),  # keras.json's choice
+        # Keras writes "tensorflow" into keras.json on its first import.
+        ({}, {"backend": "tensorflow"}, {"jax"}, "jax"),
+        ({}, {"backend": "tensorflow"}, {"jax", "tensorflow"}, None),
+        ({}, {"floatx": "float32"}, {"jax"}, "jax"),  # keras.json, no backend
+    ],
+)
+def test_backend_fallback_only_replaces_a_default_that_cannot_work(
+    tmp_path, environ, keras_json, installed, expected
+):
+    from spectral import _backend
+
+    if keras_json is not None:
+        (tmp_path / "keras.json").write_text(json.dumps(keras_json))
+    environ = {**environ, "KERAS_HOME": str(tmp_path)}
+    choice = _backend.fallback_backend(environ, lambda name: name in installed)
+    assert choice == expected
+
+
+def test_import_selects_jax_when_tensorflow_is_missing(tmp_path):
+    pytest.importorskip("jax")
+    code = (
+        "import sys\n"
+        "sys.modules['tensorflow'] = None  # as on a machine without it\n"
+        "import spectral, keras\n"
+        "print(keras.backend.backend())\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KERAS_BACKEND", "KERAS_HOME")
+    }
+    env["KERAS_HOME"] = str(tmp_path)
+    # As Keras leaves it after a first import on the same machine.
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "jax"
