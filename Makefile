@@ -3,6 +3,7 @@
 #   make test                      fast tests on the TensorFlow and JAX backends (CPU)
 #   make reproduce PROFILE=smoke   execute every chapter with papermill (see book/params/)
 #   make check-book                check the smoke execution and the rendered pages
+#   make gpu-image-check           the smoke profile as the GPU machines run it (no TensorFlow)
 #   make clean
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PROFILE ?= smoke
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: book test reproduce check-book clean venv
+.PHONY: book test reproduce check-book gpu-image-check clean venv
 
 venv: $(STAMP)
 
@@ -46,6 +47,11 @@ book: $(STAMP)
 # run after `make reproduce PROFILE=smoke` and `make book`.
 check-book: $(STAMP)
 	$(BIN)/python -m pytest -m notebooks -p no:cacheprovider tests/test_book.py
+
+# The smoke profile in a stand-in for the lent GPU machines: Python 3.12 with
+# JAX and no TensorFlow, Keras and papermill from the carried wheels only.
+gpu-image-check:
+	bash .ci/gpu-image-check
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
