@@ -12,9 +12,9 @@
   record that `make book` renders. A failing or interrupted run leaves the
   record untouched.
 * Long profiles run across several invocations: training runs checkpoint
-  every epoch under `state/<profile>/runs/`, `--deadline-minutes` stops
-  starting new epochs after that long (exit status 75, "resume me"), and the
-  next invocation continues; finished chapters are not executed again. The
+  every epoch under `state/<profile>/runs/`, `--deadline-minutes` starts no
+  epoch expected to end after that long (exit status 75, "resume me"), and
+  the next invocation continues; finished chapters are not executed again. The
   state directory can be copied between machines; `--prune-finished` drops
   the checkpoints of finished runs so that only unfinished ones travel.
 * Without TensorFlow installed (the GPU machines here), the chapters run on
