@@ -421,9 +421,7 @@ def checkpoint_bytes(config, num_classes=10):
     model.optimizer.build(model.trainable_variables)
     with tempfile.TemporaryDirectory() as tmp:
         _save_checkpoint(Path(tmp), model, [])
-        return sum(
-            f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()
-        )
+        return _directory_bytes(tmp)
 
 
 def prune_finished(state_dir):
@@ -438,11 +436,13 @@ def prune_finished(state_dir):
     for result in sorted(Path(state_dir).rglob("result.json")):
         checkpoints = result.parent / "checkpoints"
         if checkpoints.is_dir():
-            freed += sum(
-                f.stat().st_size for f in checkpoints.rglob("*") if f.is_file()
-            )
+            freed += _directory_bytes(checkpoints)
             shutil.rmtree(checkpoints)
     return freed
+
+
+def _directory_bytes(path):
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
 def _write_atomic(path, text):

@@ -49,12 +49,17 @@ def chapters(selected=None, book=None):
 
 
 def choose_backend():
-    """`KERAS_BACKEND` if set, else TensorFlow when importable, else JAX."""
+    """`KERAS_BACKEND` if set, else the backend this process's Keras uses.
+
+    One rule for the runner and the library: Keras's own configuration, with
+    JAX where TensorFlow is missing (`import spectral` sets that, see
+    `spectral._backend`). The kernels get the same through `KERAS_BACKEND`.
+    """
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
-    import importlib.util
+    import keras
 
-    return "tensorflow" if importlib.util.find_spec("tensorflow") else "jax"
+    return keras.backend.backend()
 
 
 def profile_parameters(profile, root=None):
