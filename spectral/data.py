@@ -73,6 +73,9 @@ class CifarData:
         source: human-readable provenance, e.g. `"official archive"` or
             `"JPEG-compressed copy of CIFAR-10 (cifar10-jpeg.npz)"`.
         y_train_coarse, y_test_coarse: CIFAR-100 coarse labels, else None.
+        x_val, y_val: a validation split held out of the training set by
+            `holdout_validation` (None when there is none). Every choice of
+            a study is made on it; the test set only reports.
     """
 
     x_train: np.ndarray
@@ -84,6 +87,8 @@ class CifarData:
     source: str
     y_train_coarse: np.ndarray = None
     y_test_coarse: np.ndarray = None
+    x_val: np.ndarray = None
+    y_val: np.ndarray = None
 
     @property
     def num_classes(self):
@@ -97,9 +102,10 @@ class CifarData:
 
     def describe(self):
         """One line naming the dataset, its source and its sizes."""
+        val = "" if self.x_val is None else f" / {len(self.x_val)} validation"
         return (
-            f"{self.name}: {len(self.x_train)} train / {len(self.x_test)} "
-            f"test images; source: {self.source}"
+            f"{self.name}: {len(self.x_train)} train{val} / "
+            f"{len(self.x_test)} test images; source: {self.source}"
         )
 
 
@@ -477,10 +483,61 @@ def subset(data, train_size=None, test_size=None, seed=0):
     )
 
 
+def holdout_validation(data, size, seed=0):
+    """Moves `size` random training images into a validation split.
+
+    The split depends only on `seed` (not on a run's seed), so every arm
+    and seed of a study is chosen on the same validation images, none of
+    which it trains on. The test set is untouched.
+
+    Args:
+        data: a `CifarData` without a validation split.
+        size: int, number of validation images, `0 < size < len(train)`.
+        seed: int.
+
+    Returns:
+        A `CifarData` with `x_val`/`y_val` set and those images removed
+        from `x_train`/`y_train`.
+
+    Example:
+
+    >>> d = holdout_validation(synthetic_images(100, 10), 20)
+    >>> len(d.x_train), len(d.x_val), len(d.x_test)
+    (80, 20, 10)
+    """
+    if data.x_val is not None:
+        raise ValueError(f"{data.name} already has a validation split.")
+    n = len(data.x_train)
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, (int, np.integer))
+        or not 0 < size < n
+    ):
+        raise ValueError(
+            "Invalid value for argument `validation_size`. Expected an "
+            f"integer in [1, {n - 1}] (the training set has {n} images). "
+            f"Received: validation_size={size!r}"
+        )
+    order = np.random.default_rng([seed, 7919]).permutation(n)
+    held, kept = np.sort(order[: int(size)]), np.sort(order[int(size) :])
+    coarse = data.y_train_coarse
+    return dataclasses.replace(
+        data,
+        x_train=data.x_train[kept],
+        y_train=data.y_train[kept],
+        y_train_coarse=None if coarse is None else coarse[kept],
+        x_val=data.x_train[held],
+        y_val=data.y_train[held],
+    )
+
+
 def channel_statistics(images):
     """Per-channel mean and variance of uint8 images scaled to [0, 1]."""
     x = np.asarray(images, np.float64) / 255.0
     return x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+
+
+AUGMENTATIONS = ("paper", "flip-translate")
 
 
 def preprocessing(
@@ -488,6 +545,7 @@ def preprocessing(
     variance,
     augment=False,
     seed=0,
+    augmentation="paper",
     translation=0.1,
     hue=0.05,
     saturation=0.2,
@@ -503,17 +561,25 @@ def preprocessing(
     per-channel standardisation and input dropout of rate `dropout`. With
     `augment=False` (paper §5.1) it only standardises. The paper gives no
     magnitudes; the defaults are ours and recorded with every run. Every
-    random layer is seeded from `seed`, so runs are reproducible.
+    random layer is seeded from `seed`, so runs are reproducible. With
+    `augmentation="flip-translate"` only the translations and flips are
+    applied (the usual CIFAR augmentation of present-day networks).
 
     Args:
         mean, variance: per-channel statistics from `channel_statistics`.
         augment: whether to add the §5.2 augmentation.
         seed: int seeding the random layers.
+        augmentation: `"paper"` (all of the above) or `"flip-translate"`.
         translation, hue, saturation, brightness, dropout: magnitudes.
 
     Returns:
         A `keras.Sequential`.
     """
+    if augmentation not in AUGMENTATIONS:
+        raise ValueError(
+            "Invalid value for argument `augmentation`. Expected one of "
+            f"{AUGMENTATIONS}. Received: augmentation={augmentation!r}"
+        )
     stages = []
     if augment:
         stages += [
@@ -521,6 +587,9 @@ def preprocessing(
                 translation, translation, fill_mode="reflect", seed=seed
             ),
             keras.layers.RandomFlip("horizontal", seed=seed + 1),
+        ]
+    if augment and augmentation == "paper":
+        stages += [
             keras.layers.RandomHue(hue, value_range=(0, 1), seed=seed + 2),
             keras.layers.RandomSaturation(
                 (0.5 - saturation / 2, 0.5 + saturation / 2),
@@ -537,7 +606,7 @@ def preprocessing(
             variance=np.asarray(variance, "float32"),
         )
     )
-    if augment and dropout > 0:
+    if augment and augmentation == "paper" and dropout > 0:
         stages.append(keras.layers.Dropout(dropout, seed=seed + 5))
     return keras.Sequential(stages, name="preprocessing")
 

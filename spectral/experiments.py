@@ -50,8 +50,13 @@ class TrainConfig:
         dataset: `"cifar10"`, `"cifar100"` or `"synthetic"` (smoke runs only).
         data_dir: where `spectral.data.load_cifar` looks; None for default.
         train_size, test_size: random subset sizes; None for the full sets.
-        network, conv, pooling, filter_size, num_blocks, gamma, alpha, beta:
-            passed to `spectral.models.build_model`.
+        validation_size: images held out of the training set (before the
+            `train_size` subset is drawn) as a validation split, evaluated
+            after every epoch; the split is the same for every seed
+            (`spectral.data.holdout_validation`). 0 for none.
+        network, conv, pooling, filter_size, num_blocks, gamma, alpha, beta,
+            width, frequency_dropout: passed to
+            `spectral.models.build_model`.
         optimizer: `"sgd"` (with momentum, §5.1) or `"adam"` (§5.2).
         learning_rate: initial learning rate.
         momentum: SGD momentum (ignored by Adam).
@@ -59,7 +64,14 @@ class TrainConfig:
         lr_drops: epochs after which the learning rate is divided by 10.
         epochs: total number of epochs.
         batch_size: images per step.
-        augment: the §5.2 augmentation (`spectral.data.preprocessing`).
+        augment: whether to augment (`spectral.data.preprocessing`).
+        augmentation: `"paper"` (the §5.2 set) or `"flip-translate"`.
+        test_every_epoch: evaluate the test set after every epoch (True) or
+            only after the last one (False: cheaper; every choice is made on
+            the validation split anyway).
+        jit_compile: passed to `model.compile` (None: Keras's "auto"; True:
+            XLA, which on TensorFlow's CPU kernels trains the §5.1 network
+            about as fast with adaptive as with spectral pooling).
         seed: seeds weights, batch order, augmentation, frequency dropout.
     """
 
@@ -67,6 +79,7 @@ class TrainConfig:
     data_dir: str = None
     train_size: int = None
     test_size: int = None
+    validation_size: int = 0
     network: str = "spectral_pooling"
     conv: str = "spatial"
     pooling: str = None
@@ -75,6 +88,8 @@ class TrainConfig:
     gamma: float = 0.85
     alpha: float = 0.30
     beta: float = 0.15
+    width: float = 1.0
+    frequency_dropout: bool = True
     optimizer: str = "sgd"
     learning_rate: float = 0.0088
     momentum: float = 0.95
@@ -83,6 +98,9 @@ class TrainConfig:
     epochs: int = 150
     batch_size: int = 128
     augment: bool = False
+    augmentation: str = "paper"
+    test_every_epoch: bool = True
+    jit_compile: bool = None
     seed: int = 0
 
     def __post_init__(self):
@@ -155,8 +173,8 @@ class Result:
 
     @property
     def test_error(self):
-        """Test error after the last finished epoch (None if none)."""
-        return self.history[-1]["test_error"] if self.history else None
+        """Test error after the last finished epoch (None if not measured)."""
+        return self.history[-1].get("test_error") if self.history else None
 
     @classmethod
     def from_json(cls, text):
@@ -285,16 +303,28 @@ def data_parallel():
     return distribution
 
 
-def load_dataset(config):
-    """The (subset of the) dataset a config names, with its source label."""
+def load_dataset(config, subset_seed=None):
+    """The (subset of the) dataset a config names, with its source label.
+
+    The validation split (`config.validation_size`) is held out first, with
+    a fixed seed; the train and test subsets are then drawn with
+    `subset_seed` (default: the run's seed).
+    """
     if config.dataset == "synthetic":
         dataset = data_lib.synthetic_images(
-            config.train_size or 512, config.test_size or 128, seed=config.seed
+            (config.train_size or 512) + config.validation_size,
+            config.test_size or 128,
+            seed=config.seed if subset_seed is None else subset_seed,
         )
     else:
         dataset = data_lib.load_cifar(config.dataset, config.data_dir)
+    if config.validation_size:
+        dataset = data_lib.holdout_validation(dataset, config.validation_size)
     return data_lib.subset(
-        dataset, config.train_size, config.test_size, seed=config.seed
+        dataset,
+        config.train_size,
+        config.test_size,
+        seed=config.seed if subset_seed is None else subset_seed,
     )
 
 
@@ -314,12 +344,18 @@ def build_training_model(config, dataset):
         alpha=config.alpha,
         beta=config.beta,
         seed=config.seed,
+        width=config.width,
+        frequency_dropout=config.frequency_dropout,
     )
     model = keras.Sequential(
         [
             keras.Input(dataset.x_train.shape[1:]),
             data_lib.preprocessing(
-                mean, variance, augment=config.augment, seed=config.seed
+                mean,
+                variance,
+                augment=config.augment,
+                seed=config.seed,
+                augmentation=config.augmentation,
             ),
             network,
         ],
@@ -351,6 +387,9 @@ def build_training_model(config, dataset):
         optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        jit_compile=(
+            "auto" if config.jit_compile is None else config.jit_compile
+        ),
     )
     return model
 
@@ -454,9 +493,12 @@ def _write_atomic(path, text):
 def _save_history(run_dir, history):
     _write_atomic(run_dir / "history.json", json.dumps(history, indent=2))
     if history:
-        columns = list(history[0])
+        columns = list(dict.fromkeys(c for row in history for c in row))
         lines = [",".join(columns)]
-        lines += [",".join(repr(row[c]) for c in columns) for row in history]
+        lines += [
+            ",".join(repr(row[c]) if c in row else "" for c in columns)
+            for row in history
+        ]
         _write_atomic(run_dir / "history.csv", "\n".join(lines) + "\n")
 
 
@@ -546,9 +588,11 @@ def train(
         result_path = run_dir / "result.json"
         if result_path.exists():
             return Result.from_json(result_path.read_text())
-    else:
-        _write_atomic(config_path, json.dumps(config.to_dict(), indent=2))
-    if keras.backend.backend() == "tensorflow":
+    if keras.backend.backend() == "tensorflow" and not config.jit_compile:
+        # TensorFlow refuses XLA once op determinism is on (Keras then
+        # silently compiles without it), so runs with `jit_compile=True`
+        # rely on XLA's CPU kernels, which have no nondeterministic
+        # reductions, for reproducibility instead.
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
@@ -559,9 +603,18 @@ def train(
     model, history = _load_checkpoint(run_dir)
     if model is None:
         model = build_training_model(config, dataset)
+    # The configuration is committed only now that data and model exist, so
+    # a start that failed (missing data, bad argument) leaves no run behind.
+    if not config_path.exists():
+        _write_atomic(config_path, json.dumps(config.to_dict(), indent=2))
     test_batches = data_lib.ArrayBatches(
         dataset.x_test, dataset.y_test, config.batch_size
     )
+    val_batches = None
+    if dataset.x_val is not None:
+        val_batches = data_lib.ArrayBatches(
+            dataset.x_val, dataset.y_val, config.batch_size
+        )
     epochs_this_call = 0
     longest_epoch = 0.0
     for epoch in range(len(history), config.epochs):
@@ -573,18 +626,22 @@ def train(
         epoch_start = time.time()
         learning_rate = _current_learning_rate(model)
         logs = fit_epoch(model, dataset, config, epoch, verbose)
-        test_loss, test_accuracy = model.evaluate(test_batches, verbose=0)
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "train_loss": float(logs["loss"][-1]),
-                "train_error": 1.0 - float(logs["accuracy"][-1]),
-                "test_loss": float(test_loss),
-                "test_error": 1.0 - float(test_accuracy),
-                "learning_rate": learning_rate,
-                "seconds": time.time() - epoch_start,
-            }
-        )
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": float(logs["loss"][-1]),
+            "train_error": 1.0 - float(logs["accuracy"][-1]),
+        }
+        if config.test_every_epoch or epoch + 1 == config.epochs:
+            test_loss, test_accuracy = model.evaluate(test_batches, verbose=0)
+            row["test_loss"] = float(test_loss)
+            row["test_error"] = 1.0 - float(test_accuracy)
+        if val_batches is not None:
+            val_loss, val_accuracy = model.evaluate(val_batches, verbose=0)
+            row["val_loss"] = float(val_loss)
+            row["val_error"] = 1.0 - float(val_accuracy)
+        row["learning_rate"] = learning_rate
+        row["seconds"] = time.time() - epoch_start
+        history.append(row)
         _save_checkpoint(run_dir, model, history)
         _save_history(run_dir, history)
         epochs_this_call += 1

@@ -21,6 +21,27 @@ pooling by spectral pooling to the same output size.
 `conv="spectral"` swaps every `Conv2D` for `SpectralConv2D` with the same
 arguments. Built under the same `keras.utils.set_random_seed`, the spatial
 and spectral variants compute the same function at initialisation.
+
+Knobs for studies at reduced scale (the laptop study of the book):
+
+* `width` multiplies the number of filters of every convolution and the
+  units of every hidden fully connected layer (rounded, at least
+  `MIN_FILTERS`); the classifier keeps one output per class.
+* In the §5.1 network, `pooling="max"` or `"average"` replaces spectral
+  pooling by adaptive max or average pooling to the same `floor(gamma H_m)`
+  sizes (`spectral.layers.AdaptivePooling2D`: the values of
+  `keras.layers.AdaptiveMaxPooling2D` / `AdaptiveAveragePooling2D`, several
+  times faster to train on a CPU), and
+  `frequency_dropout=False` removes the frequency-dropout layers. Pooling
+  layers hold no weights and draw no random numbers at construction, so
+  under one seed every arm starts with the same convolution weights.
+* `"modern"` — a small present-day network that is not in the paper:
+  three blocks of (3x3 conv, batch normalisation, ReLU) x 2 followed by a
+  pooling that halves the map (`pooling="max"`: `MaxPooling2D(2)`;
+  `"spectral"`: `SpectralPooling2D` to half the size), with 32, 64 and 128
+  filters at `width=1`; then global average pooling and a dense
+  classifier. It asks whether spectral pooling still helps when the rest
+  of the network is modern.
 """
 
 import math
@@ -30,10 +51,38 @@ import keras
 from spectral import layers
 from spectral._validation import check_int
 
-NETWORKS = ("spectral_pooling", "generic", "deep")
+NETWORKS = ("spectral_pooling", "generic", "deep", "modern")
 CONVOLUTIONS = ("spatial", "spectral")
 POOLINGS = ("max", "spectral")
+SPECTRAL_POOLING_NETWORK_POOLINGS = ("spectral", "max", "average")
 FILTER_CAP = 288
+MIN_FILTERS = 8
+
+
+def scaled_width(count, width):
+    """`count` filters or units scaled by the multiplier `width`.
+
+    Rounded to the nearest integer and never below `MIN_FILTERS`.
+
+    Example:
+
+    >>> scaled_width(96, 0.25), scaled_width(288, 0.25), scaled_width(16, 0.1)
+    (24, 72, 8)
+    """
+    return max(MIN_FILTERS, int(round(count * width)))
+
+
+def _check_width(width):
+    if (
+        isinstance(width, bool)
+        or not isinstance(width, (int, float))
+        or not (0.0 < float(width) <= 16.0)
+    ):
+        raise ValueError(
+            "Invalid value for argument `width`. Expected a number in "
+            f"(0, 16]. Received: width={width!r}"
+        )
+    return float(width)
 
 
 def frequency_dropout_rates(alpha, beta, num_blocks):
@@ -102,18 +151,23 @@ def build_model(
     beta=0.15,
     seed=None,
     name=None,
+    width=1.0,
+    frequency_dropout=True,
 ):
     """Builds one of the paper's networks as a functional `keras.Model`.
 
     Args:
-        network: `"spectral_pooling"` (§5.1), `"generic"` or `"deep"` (§5.2).
+        network: `"spectral_pooling"` (§5.1), `"generic"` or `"deep"` (§5.2),
+            or `"modern"` (not in the paper; see the module docstring).
         num_classes: int, 10 or 100 for CIFAR.
         input_shape: `(height, width, channels)`, channels_last.
         conv: `"spatial"` (`keras.layers.Conv2D`) or `"spectral"`
             (`spectral.layers.SpectralConv2D`).
-        pooling: `"max"` or `"spectral"` for the generic and deep networks
-            (default `"max"`, as in the paper); the §5.1 network always uses
-            spectral pooling and accepts only `None` or `"spectral"`.
+        pooling: `"max"` or `"spectral"` for the generic, deep and modern
+            networks (default `"max"`, as in the paper); `"spectral"`
+            (default), `"max"` or `"average"` for the §5.1 network, the
+            latter two as adaptive pooling to the same sizes
+            (`spectral.layers.AdaptivePooling2D`).
         filter_size: int, side of the non-1x1 filters (3 or 5 in the paper).
         num_blocks: int `M`, convolution/pooling pairs of the §5.1 network.
         gamma: float in (0, 1], map-size decay of the §5.1 network.
@@ -122,6 +176,10 @@ def build_model(
             frequency dropout off.
         seed: optional int seeding the frequency-dropout layers.
         name: optional model name; defaults to a descriptive one.
+        width: float multiplier of every layer's filters (and hidden units),
+            at least `MIN_FILTERS` each; 1 is the paper's network.
+        frequency_dropout: bool; False removes the §5.1 network's
+            frequency-dropout layers.
 
     Returns:
         An uncompiled `keras.Model` mapping images to class probabilities.
@@ -135,24 +193,26 @@ def build_model(
     _check_choice(network, "network", NETWORKS)
     _check_choice(conv, "conv", CONVOLUTIONS)
     if network == "spectral_pooling":
-        if pooling not in (None, "spectral"):
-            raise ValueError(
-                "Invalid value for argument `pooling`. The spectral pooling "
-                "network uses spectral pooling only. Received: "
-                f"pooling={pooling!r}"
-            )
+        pooling = pooling or "spectral"
+        _check_choice(pooling, "pooling", SPECTRAL_POOLING_NETWORK_POOLINGS)
     else:
         pooling = pooling or "max"
         _check_choice(pooling, "pooling", POOLINGS)
     check_int(filter_size, "filter_size")
     check_int(num_classes, "num_classes", minimum=2)
+    width = _check_width(width)
+    if not isinstance(frequency_dropout, bool):
+        raise ValueError(
+            "Invalid value for argument `frequency_dropout`. Expected a bool. "
+            f"Received: frequency_dropout={frequency_dropout!r}"
+        )
     conv_layer = (
         keras.layers.Conv2D if conv == "spatial" else layers.SpectralConv2D
     )
 
-    def conv_block(filters, size, block_name, activation="relu"):
+    def conv_block(filters, size, block_name, activation="relu", scale=True):
         return conv_layer(
-            filters,
+            scaled_width(filters, width) if scale else filters,
             size,
             padding="same",
             activation=activation,
@@ -171,17 +231,23 @@ def build_model(
             alpha,
             beta,
             seed,
+            pooling,
+            frequency_dropout,
         )
     elif network == "generic":
         outputs = _generic_body(
-            inputs, conv_block, num_classes, filter_size, pooling
+            inputs, conv_block, num_classes, filter_size, pooling, width
         )
+    elif network == "modern":
+        outputs = _modern_body(inputs, conv_layer, num_classes, pooling, width)
     else:
         outputs = _deep_body(
             inputs, conv_block, num_classes, filter_size, pooling
         )
     if name is None:
         name = f"{network}_{conv}_{filter_size}x{filter_size}"
+        if pooling != ("spectral" if network == "spectral_pooling" else "max"):
+            name += f"_{pooling}"
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -195,6 +261,8 @@ def _spectral_pooling_body(
     alpha,
     beta,
     seed,
+    pooling="spectral",
+    frequency_dropout=True,
 ):
     check_int(num_blocks, "num_blocks")
     if not 0.0 < gamma <= 1.0:
@@ -209,21 +277,29 @@ def _spectral_pooling_body(
     for m in range(1, num_blocks + 1):
         block = f"block{m}"
         x = conv_block(min(96 + 32 * m, FILTER_CAP), filter_size, block)(x)
-        x = layers.SpectralPooling2D(
-            (sizes[m], widths[m]), name=f"{block}_pool"
-        )(x)
-        x = layers.FrequencyDropout(
-            rates[m - 1],
-            seed=None if seed is None else seed + m,
-            name=f"{block}_frequency_dropout",
-        )(x)
+        size = (sizes[m], widths[m])
+        if pooling == "spectral":
+            pool = layers.SpectralPooling2D(size, name=f"{block}_pool")
+        else:
+            pool = layers.AdaptivePooling2D(
+                size, mode=pooling, name=f"{block}_pool"
+            )
+        x = pool(x)
+        if frequency_dropout:
+            x = layers.FrequencyDropout(
+                rates[m - 1],
+                seed=None if seed is None else seed + m,
+                name=f"{block}_frequency_dropout",
+            )(x)
         x = keras.layers.ReLU(name=f"{block}_pool_relu")(x)
     x = conv_block(min(96 + 32 * num_blocks, FILTER_CAP), 1, "head")(x)
     return _classifier(x, conv_block, num_classes)
 
 
 def _classifier(x, conv_block, num_classes):
-    x = conv_block(num_classes, 1, "classifier", activation=None)(x)
+    x = conv_block(num_classes, 1, "classifier", activation=None, scale=False)(
+        x
+    )
     x = keras.layers.GlobalAveragePooling2D(name="global_average")(x)
     return keras.layers.Softmax(name="softmax", dtype="float32")(x)
 
@@ -237,14 +313,20 @@ def _pool(x, pooling, block_name):
     return layers.SpectralPooling2D(size, name=f"{block_name}_pool")(x)
 
 
-def _generic_body(inputs, conv_block, num_classes, filter_size, pooling):
+def _generic_body(
+    inputs, conv_block, num_classes, filter_size, pooling, width=1.0
+):
     x = conv_block(96, filter_size, "block1")(inputs)
     x = _pool(x, pooling, "block1")
     x = conv_block(192, filter_size, "block2")(x)
     x = _pool(x, pooling, "block2")
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(1024, activation="relu", name="fc1")(x)
-    x = keras.layers.Dense(512, activation="relu", name="fc2")(x)
+    x = keras.layers.Dense(
+        scaled_width(1024, width), activation="relu", name="fc1"
+    )(x)
+    x = keras.layers.Dense(
+        scaled_width(512, width), activation="relu", name="fc2"
+    )(x)
     x = keras.layers.Dense(num_classes, name="classifier")(x)
     return keras.layers.Softmax(name="softmax", dtype="float32")(x)
 
@@ -258,3 +340,30 @@ def _deep_body(inputs, conv_block, num_classes, filter_size, pooling):
     x = _pool(x, pooling, "block2")
     x = conv_block(192, 1, "head")(x)
     return _classifier(x, conv_block, num_classes)
+
+
+MODERN_FILTERS = (32, 64, 128)
+
+
+def _modern_body(inputs, conv_layer, num_classes, pooling, width):
+    x = inputs
+    for b, filters in enumerate(MODERN_FILTERS, start=1):
+        for part in "ab":
+            name = f"block{b}{part}"
+            x = conv_layer(
+                scaled_width(filters, width),
+                3,
+                padding="same",
+                use_bias=False,
+                name=f"{name}_conv",
+            )(x)
+            x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+            x = keras.layers.ReLU(name=f"{name}_relu")(x)
+        if pooling == "max":
+            x = keras.layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
+        else:
+            size = (max(1, x.shape[1] // 2), max(1, x.shape[2] // 2))
+            x = layers.SpectralPooling2D(size, name=f"block{b}_pool")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="global_average")(x)
+    x = keras.layers.Dense(num_classes, name="classifier")(x)
+    return keras.layers.Softmax(name="softmax", dtype="float32")(x)

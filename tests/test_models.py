@@ -144,7 +144,9 @@ def test_helpers():
         ({"network": "resnet"}, "Received: network='resnet'"),
         ({"conv": "fourier"}, "Received: conv='fourier'"),
         ({"network": "generic", "pooling": "avg"}, "Received: pooling='avg'"),
-        ({"pooling": "max"}, "Received: pooling='max'"),
+        ({"pooling": "median"}, "Received: pooling='median'"),
+        ({"width": 0}, "Received: width=0"),
+        ({"frequency_dropout": "no"}, "Received: frequency_dropout='no'"),
         ({"num_blocks": 0}, "Received: num_blocks=0"),
         ({"gamma": 1.5}, "Received: gamma=1.5"),
         ({"filter_size": 0}, "Received: filter_size=0"),
@@ -155,6 +157,8 @@ def test_helpers():
         "conv",
         "pooling",
         "sp-pooling",
+        "width",
+        "frequency-dropout",
         "blocks",
         "gamma",
         "filter",
@@ -164,3 +168,59 @@ def test_helpers():
 def test_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         models.build_model(**kwargs)
+
+
+@pytest.mark.parametrize("network", ["spectral_pooling", "generic", "deep"])
+def test_width_scales_every_layer(network):
+    full = models.build_model(network, num_blocks=3)
+    quarter = models.build_model(network, num_blocks=3, width=0.25)
+    for a, b in zip(full.layers, quarter.layers):
+        units = getattr(a, "filters", None) or getattr(a, "units", None)
+        if units is None:
+            continue
+        expected = units if a.name.startswith("classifier") else max(
+            models.MIN_FILTERS, round(units / 4)
+        )
+        assert (getattr(b, "filters", None) or b.units) == expected, a.name
+
+
+@pytest.mark.parametrize("pooling", ["max", "average"])
+def test_pooling_arms_share_sizes_and_initial_weights(pooling):
+    keras.utils.set_random_seed(7)
+    spectral = models.build_model(
+        "spectral_pooling", num_blocks=3, width=0.25, seed=7
+    )
+    keras.utils.set_random_seed(7)
+    other = models.build_model(
+        "spectral_pooling",
+        num_blocks=3,
+        width=0.25,
+        seed=7,
+        pooling=pooling,
+        frequency_dropout=False,
+    )
+    shapes = [
+        tuple(layer.output.shape)
+        for layer in spectral.layers
+        if layer.name.endswith("_pool")
+    ]
+    assert shapes == [
+        tuple(layer.output.shape)
+        for layer in other.layers
+        if layer.name.endswith("_pool")
+    ]
+    assert not any("frequency_dropout" in layer.name for layer in other.layers)
+    for a, b in zip(spectral.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("pooling", ["max", "spectral"])
+def test_modern_network_halves_the_map(pooling):
+    model = models.build_model("modern", pooling=pooling, width=0.25)
+    sizes = [
+        layer.output.shape[1]
+        for layer in model.layers
+        if layer.name.endswith("_pool")
+    ]
+    assert sizes == [16, 8, 4]
+    assert model.output_shape == (None, 10)
