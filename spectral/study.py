@@ -1,0 +1,752 @@
+"""The laptop-scale study: a record of small runs, built run by run.
+
+The paper's protocols need a GPU. The book's verdicts come from this study
+instead, sized for a 2-core CPU (TensorFlow backend): reduced widths and
+training subsets, several seeds, 95% confidence intervals. It has three
+experiments, each a list of independent *units* (one training run each):
+
+* `pooling` — the §5.1 network (`M = 4`, `gamma = 0.7`, half width) with
+  four pooling arms: `spectral` (with frequency dropout),
+  `spectral-no-dropout`, `max` and `average` (adaptive pooling to the same
+  sizes); the paper's protocol otherwise (SGD with momentum, no
+  augmentation); seeds 0-4. Under one seed every arm starts from the same
+  weights and sees the same batches.
+* `speedup` — the Generic and Deep networks (quarter width), 3x3 and 5x5
+  filters, spatial vs spectral parametrisation from the same
+  initialisation. With Adam, each arm's learning rate is chosen on the
+  validation split from `ADAM_LEARNING_RATES` (seed 0), then seeds 1 and 2
+  run at the chosen rate. The SGD control runs both parametrisations with
+  SGD (momentum, decoupled weight decay), seeds 0-2, where theory says
+  they coincide.
+* `modern` — a small batch-normalised network (not in the paper) with max
+  or spectral pooling, flips and translations; seeds 0-4.
+
+Every unit trains on a fixed subset of CIFAR-10's training set (the same for
+every seed and arm), is checked after every epoch on a fixed validation split
+of 5,000 held-out training images, and reports its error on the full
+10,000-image test set after its last epoch. A finished unit is written to
+`results/laptop/runs/<name>.json` (configuration, per-epoch history, test
+error, wall time, provenance); that file is the record. Training resumes
+from checkpoints under `state/laptop/runs/<name>/`.
+
+`python -m spectral.study status` lists finished and pending units with
+their cost; `python -m spectral.study run --minutes 40` trains the next
+pending units for at most that long. Record runs must come from a clean,
+committed checkout (the run records its commit).
+"""
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD_DIR = ROOT / "results" / "laptop"
+STATE_DIR = ROOT / "state" / "laptop" / "runs"
+EXIT_INCOMPLETE = 75
+
+VALIDATION_SIZE = 5000
+SEEDS = {
+    "pooling": (0, 1, 2, 3, 4),
+    "speedup": (0, 1, 2),
+    "modern": (0, 1, 2, 3, 4),
+}
+POOLING_ARMS = ("spectral", "spectral-no-dropout", "max", "average")
+MODERN_ARMS = ("spectral", "max")
+SPEEDUP_NETWORKS = ("generic", "deep")
+FILTER_SIZES = (3, 5)
+CONVS = ("spatial", "spectral")
+ADAM_LEARNING_RATES = (3e-4, 1e-3, 3e-3)
+THRESHOLDS = (0.5, 0.75, 0.9, 1.0)
+EXPERIMENTS = ("pooling", "speedup", "modern")
+
+
+def _base_configs():
+    """The `TrainConfig` of each experiment before arm and seed."""
+    from spectral.experiments import TrainConfig
+
+    pooling = TrainConfig(
+        dataset="cifar10",
+        train_size=15000,
+        validation_size=VALIDATION_SIZE,
+        network="spectral_pooling",
+        num_blocks=4,
+        gamma=0.7,
+        alpha=0.30,
+        beta=0.15,
+        width=0.5,
+        optimizer="sgd",
+        learning_rate=0.0088,
+        momentum=0.95,
+        weight_decay=5e-4,
+        lr_drops=(5, 7),
+        epochs=8,
+        batch_size=128,
+        augment=False,
+        test_every_epoch=False,
+        jit_compile=True,
+    )
+    speedup = TrainConfig(
+        dataset="cifar10",
+        train_size=5000,
+        validation_size=VALIDATION_SIZE,
+        network="generic",
+        width=0.25,
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        lr_drops=(),
+        epochs=10,
+        batch_size=128,
+        augment=True,
+        augmentation="paper",
+        test_every_epoch=False,
+    )
+    modern = TrainConfig(
+        dataset="cifar10",
+        train_size=15000,
+        validation_size=VALIDATION_SIZE,
+        network="modern",
+        width=0.5,
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        lr_drops=(6,),
+        epochs=8,
+        batch_size=128,
+        augment=True,
+        augmentation="flip-translate",
+        test_every_epoch=False,
+    )
+    return {"pooling": pooling, "speedup": speedup, "modern": modern}
+
+
+SGD_CONTROL = {
+    "optimizer": "sgd",
+    "learning_rate": 0.01,
+    "momentum": 0.9,
+    "weight_decay": 5e-4,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """One training run of the study.
+
+    Attributes:
+        name: file stem of its result (`runs/<name>.json`).
+        experiment: `"pooling"`, `"speedup"` or `"modern"`.
+        arm: the compared variant (`"max"`, `"spectral"`, ...).
+        case: for `speedup`, e.g. `"generic-3x3-adam"`; else `""`.
+        config: its `TrainConfig`, or None while it waits for a choice
+            (Adam seeds 1 and 2 wait for the learning-rate selection).
+        role: `"selection"` (a learning-rate candidate), `"seed"` or
+            `"control"`.
+    """
+
+    name: str
+    experiment: str
+    arm: str
+    case: str
+    config: object
+    role: str = "seed"
+
+    @property
+    def seed(self):
+        return int(self.name.rsplit("seed", 1)[1])
+
+
+def _lr_tag(rate):
+    return f"lr{rate:g}"
+
+
+def units(record_dir=None, experiments=EXPERIMENTS):
+    """Every unit of the study, in the order they are trained.
+
+    Seeds go round-robin over arms (seed 0 of every arm first), so a
+    partial record already compares the arms. Adam's seeds 1 and 2 get
+    their learning rate from the finished selection runs in `record_dir`;
+    until then their `config` is None.
+    """
+    record_dir = Path(record_dir or RECORD_DIR)
+    base = _base_configs()
+    out = []
+    if "pooling" in experiments:
+        for seed in SEEDS["pooling"]:
+            for arm in POOLING_ARMS:
+                pooling = "spectral" if arm.startswith("spectral") else arm
+                config = dataclasses.replace(
+                    base["pooling"],
+                    pooling=pooling,
+                    frequency_dropout=arm == "spectral",
+                    seed=seed,
+                )
+                out.append(
+                    Unit(
+                        f"pooling-{arm}-seed{seed}", "pooling", arm, "", config
+                    )
+                )
+    if "speedup" in experiments:
+        for network in SPEEDUP_NETWORKS:
+            for size in FILTER_SIZES:
+                case = f"{network}-{size}x{size}"
+                for conv in CONVS:
+                    for rate in ADAM_LEARNING_RATES:
+                        config = dataclasses.replace(
+                            base["speedup"],
+                            network=network,
+                            filter_size=size,
+                            conv=conv,
+                            learning_rate=rate,
+                            seed=0,
+                        )
+                        out.append(
+                            Unit(
+                                f"speedup-{case}-{conv}-adam-{_lr_tag(rate)}"
+                                "-seed0",
+                                "speedup",
+                                conv,
+                                f"{case}-adam",
+                                config,
+                                "selection",
+                            )
+                        )
+                for conv in CONVS:
+                    for seed in SEEDS["speedup"]:
+                        config = dataclasses.replace(
+                            base["speedup"],
+                            network=network,
+                            filter_size=size,
+                            conv=conv,
+                            seed=seed,
+                            **SGD_CONTROL,
+                        )
+                        out.append(
+                            Unit(
+                                f"speedup-{case}-{conv}-sgd-seed{seed}",
+                                "speedup",
+                                conv,
+                                f"{case}-sgd",
+                                config,
+                                "control",
+                            )
+                        )
+        finished = load_runs(record_dir)
+        for network in SPEEDUP_NETWORKS:
+            for size in FILTER_SIZES:
+                case = f"{network}-{size}x{size}"
+                for conv in CONVS:
+                    rate = chosen_learning_rate(finished, f"{case}-adam", conv)
+                    for seed in SEEDS["speedup"][1:]:
+                        config = None
+                        tag = "lr-pending"
+                        if rate is not None:
+                            tag = _lr_tag(rate)
+                            config = dataclasses.replace(
+                                base["speedup"],
+                                network=network,
+                                filter_size=size,
+                                conv=conv,
+                                learning_rate=rate,
+                                seed=seed,
+                            )
+                        out.append(
+                            Unit(
+                                f"speedup-{case}-{conv}-adam-{tag}-seed{seed}",
+                                "speedup",
+                                conv,
+                                f"{case}-adam",
+                                config,
+                            )
+                        )
+    if "modern" in experiments:
+        for seed in SEEDS["modern"]:
+            for arm in MODERN_ARMS:
+                config = dataclasses.replace(
+                    base["modern"], pooling=arm, seed=seed
+                )
+                out.append(
+                    Unit(f"modern-{arm}-seed{seed}", "modern", arm, "", config)
+                )
+    return out
+
+
+def load_runs(record_dir=None):
+    """`{name: document}` of the finished units in `record_dir/runs/`."""
+    runs = {}
+    folder = Path(record_dir or RECORD_DIR) / "runs"
+    for path in sorted(folder.glob("*.json")):
+        runs[path.stem] = json.loads(path.read_text())
+    return runs
+
+
+def best_validation_error(history):
+    """The lowest validation error over a run's epochs."""
+    return min(row["val_error"] for row in history)
+
+
+def chosen_learning_rate(runs, case, conv):
+    """Adam learning rate of an arm, chosen on validation; None if pending.
+
+    The candidate with the lowest best-epoch validation error among the
+    seed-0 selection runs of `case` and `conv` wins; all candidates must be
+    finished.
+    """
+    candidates = []
+    for rate in ADAM_LEARNING_RATES:
+        stem = case.rsplit("-", 1)[0]
+        name = f"speedup-{stem}-{conv}-adam-{_lr_tag(rate)}-seed0"
+        if name not in runs:
+            return None
+        candidates.append((best_validation_error(runs[name]["history"]), rate))
+    return min(candidates)[1]
+
+
+def _images_per_epoch(config):
+    return config.train_size + config.validation_size
+
+
+def pending(record_dir=None, experiments=EXPERIMENTS):
+    """Units without a result file, in training order."""
+    finished = load_runs(record_dir)
+    return [u for u in units(record_dir, experiments) if u.name not in finished]
+
+
+def _load_data(config, cache):
+    """The data of a unit: fixed validation split and subset (seed 0)."""
+    from spectral import experiments as exp
+
+    key = (
+        config.dataset,
+        config.data_dir,
+        config.train_size,
+        config.validation_size,
+        config.test_size,
+    )
+    if key not in cache:
+        cache.clear()
+        cache[key] = exp.load_dataset(config, subset_seed=0)
+    return cache[key]
+
+
+def run_unit(
+    unit,
+    record_dir=None,
+    state_dir=None,
+    time_budget=None,
+    verbose=0,
+    cache=None,
+    dataset=None,
+):
+    """Trains (or resumes) one unit; writes its result file when finished.
+
+    Returns the `Result`.
+    """
+    from spectral import experiments as exp
+
+    if unit.config is None:
+        raise ValueError(
+            f"Unit {unit.name} waits for its learning-rate selection runs."
+        )
+    record_dir = Path(record_dir or RECORD_DIR)
+    state_dir = Path(state_dir or STATE_DIR)
+    data = (
+        dataset
+        if dataset is not None
+        else _load_data(unit.config, {} if cache is None else cache)
+    )
+    result = exp.train(
+        unit.config,
+        state_dir / unit.name,
+        time_budget=time_budget,
+        verbose=verbose,
+        dataset=data,
+    )
+    if result.complete:
+        document = json.loads(result.to_json())
+        document.update(
+            name=unit.name,
+            experiment=unit.experiment,
+            arm=unit.arm,
+            case=unit.case,
+            role=unit.role,
+            seed=unit.config.seed,
+            wall_seconds=document["provenance"]["train_seconds_total"],
+            train_images=len(data.x_train),
+            validation_images=len(data.x_val),
+            test_images=len(data.x_test),
+        )
+        path = record_dir / "runs" / f"{unit.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(document, indent=1))
+        tmp.replace(path)
+    return result
+
+
+def run_pending(
+    minutes=None,
+    record_dir=None,
+    state_dir=None,
+    experiments=EXPERIMENTS,
+    limit=None,
+    verbose=0,
+    dataset=None,
+    log=print,
+):
+    """Trains pending units in order until done, out of time or `limit`.
+
+    Returns `(finished, remaining)`: names finished in this call and the
+    number of units still pending (including ones waiting for a choice).
+    """
+    deadline = None if minutes is None else time.time() + 60 * minutes
+    cache, finished = {}, []
+    while True:
+        todo = [u for u in pending(record_dir, experiments) if u.config]
+        if not todo or (limit is not None and len(finished) >= limit):
+            break
+        unit = todo[0]
+        budget = None if deadline is None else deadline - time.time()
+        if budget is not None and budget <= 0:
+            break
+        log(f"{unit.name}: training ({len(todo)} runnable units pending)")
+        start = time.time()
+        result = run_unit(
+            unit, record_dir, state_dir, budget, verbose, cache, dataset
+        )
+        if not result.complete:
+            log(
+                f"{unit.name}: stopped at the deadline after "
+                f"{len(result.history)} epochs; run again to resume"
+            )
+            break
+        log(
+            f"{unit.name}: done in {time.time() - start:.0f} s, test error "
+            f"{result.test_error:.4f}"
+        )
+        finished.append(unit.name)
+    return finished, len(pending(record_dir, experiments))
+
+
+# --------------------------------------------------------------------------
+# Statistics
+
+
+def t_interval(values, confidence=0.95):
+    """Mean and two-sided t confidence interval of `values`.
+
+    Returns `(mean, (low, high))`; the interval is None for fewer than two
+    values.
+    """
+    from scipy import stats
+
+    values = np.asarray(values, float)
+    mean = float(values.mean()) if values.size else float("nan")
+    if values.size < 2:
+        return mean, None
+    low, high = stats.t.interval(
+        confidence, values.size - 1, loc=mean, scale=stats.sem(values)
+    )
+    if not np.isfinite(low):  # all values equal
+        low = high = mean
+    return mean, (float(low), float(high))
+
+
+def median_interval(values, confidence=0.95, seed=0):
+    """Median and percentile-bootstrap interval of the median.
+
+    Uses `scipy.stats.bootstrap` (9,999 resamples); None for fewer than
+    two distinct values.
+    """
+    from scipy import stats
+
+    values = np.asarray(values, float)
+    median = float(np.median(values)) if values.size else float("nan")
+    if values.size < 2 or np.all(values == values[0]):
+        return median, None if values.size < 2 else (median, median)
+    result = stats.bootstrap(
+        (values,),
+        np.median,
+        confidence_level=confidence,
+        n_resamples=9999,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
+    interval = result.confidence_interval
+    return median, (float(interval.low), float(interval.high))
+
+
+def _arm_comparison(runs, experiment, arms):
+    """Per-arm test errors and paired differences (by seed) with CIs."""
+    table = {}
+    for arm in arms:
+        per_seed = {
+            doc["seed"]: doc["test_error"]
+            for doc in runs.values()
+            if doc["experiment"] == experiment and doc["arm"] == arm
+        }
+        mean, ci = t_interval(list(per_seed.values()))
+        table[arm] = {
+            "seeds": sorted(per_seed),
+            "test_error": [per_seed[s] for s in sorted(per_seed)],
+            "mean": mean if per_seed else None,
+            "ci95": ci,
+            "n": len(per_seed),
+            "wall_seconds": [
+                doc["wall_seconds"]
+                for doc in runs.values()
+                if doc["experiment"] == experiment and doc["arm"] == arm
+            ],
+        }
+    differences = {}
+    for i, a in enumerate(arms):
+        for b in arms[i + 1 :]:
+            common = sorted(set(table[a]["seeds"]) & set(table[b]["seeds"]))
+            ea = dict(zip(table[a]["seeds"], table[a]["test_error"]))
+            eb = dict(zip(table[b]["seeds"], table[b]["test_error"]))
+            diff = [eb[s] - ea[s] for s in common]
+            mean, ci = t_interval(diff)
+            differences[f"{b} - {a}"] = {
+                "seeds": common,
+                "difference": diff,
+                "mean": mean if diff else None,
+                "ci95": ci,
+                "n": len(diff),
+            }
+    return {"arms": table, "differences": differences}
+
+
+def pooling_summary(runs):
+    """The pooling ablation: `{"arms": ..., "differences": ...}`.
+
+    `differences["max - spectral"]` is max pooling's test error minus
+    spectral pooling's, paired by seed (same initial weights and batches);
+    positive means spectral pooling is better.
+    """
+    return _arm_comparison(runs, "pooling", POOLING_ARMS)
+
+
+def modern_summary(runs):
+    """Spectral vs max pooling in the modern network (same statistics)."""
+    return _arm_comparison(runs, "modern", MODERN_ARMS)
+
+
+def threshold_speedups(spatial, spectral, thresholds=THRESHOLDS, chance=0.9):
+    """Speed-ups S(tau) of one seed from two validation-error curves.
+
+    The spatial run's achieved improvement is `chance - min(spatial)`; the
+    target at `tau` is `chance - tau * improvement`. S(tau) is (first epoch
+    at which the spatial run reaches the target) / (first epoch at which
+    the spectral run does). A spectral run that never reaches a target
+    gives `S = 0` and `reached = False` (it is counted, never dropped).
+
+    Example:
+
+    >>> s = threshold_speedups([0.8, 0.6, 0.5], [0.6, 0.5, 0.45], (1.0,))
+    >>> s[1.0]
+    {'speedup': 1.5, 'spatial_epoch': 3, 'spectral_epoch': 2, 'reached': True}
+    """
+    best = min(spatial)
+    out = {}
+    for tau in thresholds:
+        target = chance - tau * (chance - best) + 1e-12
+        first_spatial = next(i for i, e in enumerate(spatial, 1) if e <= target)
+        first_spectral = next(
+            (i for i, e in enumerate(spectral, 1) if e <= target), None
+        )
+        out[tau] = {
+            "speedup": 0.0
+            if first_spectral is None
+            else first_spatial / first_spectral,
+            "spatial_epoch": first_spatial,
+            "spectral_epoch": first_spectral,
+            "reached": first_spectral is not None,
+        }
+    return out
+
+
+def speedup_summary(runs):
+    """The convergence study: `{"cases": [...]}`, one per network, size
+    and optimiser, with per-seed S(tau), their median and bootstrap CI."""
+    cases = []
+    for network in SPEEDUP_NETWORKS:
+        for size in FILTER_SIZES:
+            for optimizer in ("adam", "sgd"):
+                case = f"{network}-{size}x{size}-{optimizer}"
+                rates = {}
+                pairs = {}
+                for conv in CONVS:
+                    if optimizer == "adam":
+                        rate = chosen_learning_rate(runs, case, conv)
+                        rates[conv] = rate
+                        if rate is None:
+                            continue
+                        names = {
+                            s: f"speedup-{network}-{size}x{size}-{conv}-adam-"
+                            f"{_lr_tag(rate)}-seed{s}"
+                            for s in SEEDS["speedup"]
+                        }
+                    else:
+                        names = {
+                            s: f"speedup-{network}-{size}x{size}-{conv}"
+                            f"-sgd-seed{s}"
+                            for s in SEEDS["speedup"]
+                        }
+                    for s, name in names.items():
+                        if name in runs:
+                            pairs.setdefault(s, {})[conv] = runs[name]
+                seeds = sorted(s for s, p in pairs.items() if len(p) == 2)
+                per_seed = {}
+                loss_gap = []
+                for s in seeds:
+                    a, b = pairs[s]["spatial"], pairs[s]["spectral"]
+                    va = [r["val_error"] for r in a["history"]]
+                    vb = [r["val_error"] for r in b["history"]]
+                    per_seed[s] = threshold_speedups(va, vb)
+                    loss_gap.append(
+                        max(
+                            abs(x["train_loss"] - y["train_loss"])
+                            for x, y in zip(a["history"], b["history"])
+                        )
+                    )
+                speedup = {}
+                for tau in THRESHOLDS:
+                    values = [per_seed[s][tau]["speedup"] for s in seeds]
+                    median, ci = median_interval(values)
+                    speedup[str(tau)] = {
+                        "median": median if values else None,
+                        "ci95": ci,
+                        "per_seed": values,
+                        "not_reached": sum(
+                            not per_seed[s][tau]["reached"] for s in seeds
+                        ),
+                    }
+                cases.append(
+                    {
+                        "network": network,
+                        "filter_size": size,
+                        "optimizer": optimizer,
+                        "learning_rate": rates or SGD_CONTROL["learning_rate"],
+                        "seeds": seeds,
+                        "speedup": speedup,
+                        "max_train_loss_gap": max(loss_gap)
+                        if loss_gap
+                        else None,
+                        "final_test_error": {
+                            conv: [pairs[s][conv]["test_error"] for s in seeds]
+                            for conv in CONVS
+                        },
+                        "best_val_error": {
+                            conv: [
+                                best_validation_error(pairs[s][conv]["history"])
+                                for s in seeds
+                            ]
+                            for conv in CONVS
+                        },
+                    }
+                )
+    return {"thresholds": list(THRESHOLDS), "cases": cases}
+
+
+def status(record_dir=None):
+    """A table (list of dicts) of every unit: finished or pending, cost."""
+    finished = load_runs(record_dir)
+    rows = []
+    for unit in units(record_dir):
+        doc = finished.get(unit.name)
+        rows.append(
+            {
+                "unit": unit.name,
+                "experiment": unit.experiment,
+                "state": "finished"
+                if doc
+                else ("pending" if unit.config else "waits for lr selection"),
+                "minutes": None if doc is None else doc["wall_seconds"] / 60,
+                "test_error": None if doc is None else doc["test_error"],
+            }
+        )
+    return rows
+
+
+def main(argv=None):
+    """`python -m spectral.study status|run`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m spectral.study",
+        description="The laptop-scale study: status and runs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("status", help="finished and pending units")
+    run = sub.add_parser("run", help="train the next pending units")
+    run.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="start no epoch expected to end after this long "
+        "(exit status 75 while units remain)",
+    )
+    run.add_argument(
+        "--experiments",
+        nargs="*",
+        default=list(EXPERIMENTS),
+        choices=EXPERIMENTS,
+    )
+    run.add_argument(
+        "--limit", type=int, default=None, help="at most this many units"
+    )
+    run.add_argument("--record-dir", default=str(RECORD_DIR))
+    run.add_argument("--state-dir", default=str(STATE_DIR))
+    run.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="run from a checkout with uncommitted changes "
+        "(never for the record)",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        rows = status()
+        done = [r for r in rows if r["state"] == "finished"]
+        for r in rows:
+            extra = (
+                ""
+                if r["minutes"] is None
+                else (
+                    f"  {r['minutes']:.1f} min, "
+                    f"test error {r['test_error']:.4f}"
+                )
+            )
+            print(f"{r['state']:>22}  {r['unit']}{extra}")
+        total = sum(r["minutes"] for r in done)
+        print(
+            f"{len(done)} of {len(rows)} units finished, "
+            f"{total / 60:.2f} h of compute"
+        )
+        return 0
+    from spectral.experiments import git_revision
+
+    revision = git_revision() or ""
+    if revision.endswith("+dirty") and not args.allow_dirty:
+        print(
+            "The checkout has uncommitted changes; record runs must come "
+            "from a committed state (or pass --allow-dirty for a run "
+            "outside the record).",
+            file=sys.stderr,
+        )
+        return 2
+    finished, remaining = run_pending(
+        args.minutes,
+        args.record_dir,
+        args.state_dir,
+        args.experiments,
+        args.limit,
+        log=lambda m: print(m, flush=True),
+    )
+    print(f"{len(finished)} units finished in this call; {remaining} pending")
+    return EXIT_INCOMPLETE if remaining else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The laptop study: units, record files, resume, statistics."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from spectral import data
+from spectral import study
+
+
+def test_units_cover_every_arm_and_seed(tmp_path):
+    names = [u.name for u in study.units(tmp_path)]
+    assert len(names) == len(set(names))
+    pooling = [u for u in study.units(tmp_path) if u.experiment == "pooling"]
+    assert len(pooling) == 4 * 5
+    # seed 0 of every arm comes first
+    assert {u.arm for u in pooling[:4]} == set(study.POOLING_ARMS)
+    arms = {u.arm: u.config for u in pooling if u.seed == 0}
+    assert arms["spectral"].frequency_dropout
+    assert not arms["spectral-no-dropout"].frequency_dropout
+    assert arms["max"].pooling == "max" and not arms["max"].frequency_dropout
+    # every field but pooling and frequency dropout is shared by the arms
+    for config in arms.values():
+        assert dataclasses.replace(
+            config, pooling="spectral", frequency_dropout=True
+        ) == arms["spectral"]
+    waiting = [u for u in study.units(tmp_path) if u.config is None]
+    assert len(waiting) == 2 * 2 * 2 * 2  # nets x sizes x convs x seeds 1-2
+
+
+def _fake_run(tmp_path, name, val_errors, test_error=0.5, **fields):
+    folder = tmp_path / "runs"
+    folder.mkdir(exist_ok=True)
+    history = [
+        {"epoch": i + 1, "val_error": e, "train_loss": 1.0 / (i + 1)}
+        for i, e in enumerate(val_errors)
+    ]
+    document = {"name": name, "history": history, "test_error": test_error,
+                "wall_seconds": 60.0, **fields}
+    (folder / f"{name}.json").write_text(json.dumps(document))
+    return document
+
+
+def test_learning_rate_is_chosen_on_validation(tmp_path):
+    case = "generic-3x3-adam"
+    for rate, best in zip(study.ADAM_LEARNING_RATES, (0.6, 0.4, 0.5)):
+        assert study.chosen_learning_rate(
+            study.load_runs(tmp_path), case, "spatial") is None
+        _fake_run(tmp_path, f"speedup-generic-3x3-spatial-adam-"
+                  f"lr{rate:g}-seed0", [0.8, best], test_error=0.0)
+    runs = study.load_runs(tmp_path)
+    assert study.chosen_learning_rate(runs, case, "spatial") == 1e-3
+    names = [u.name for u in study.units(tmp_path) if u.config is not None]
+    assert "speedup-generic-3x3-spatial-adam-lr0.001-seed1" in names
+
+
+def test_threshold_speedups_count_runs_that_never_reach():
+    result = study.threshold_speedups([0.8, 0.6, 0.4], [0.6, 0.5, 0.5])
+    assert result[0.5]["speedup"] == 2.0  # target 0.65: epochs 2 and 1
+    assert result[1.0] == {"speedup": 0.0, "spatial_epoch": 3,
+                           "spectral_epoch": None, "reached": False}
+
+
+def test_t_interval_matches_scipy():
+    values = [0.31, 0.29, 0.35, 0.33, 0.30]
+    mean, (low, high) = study.t_interval(values)
+    sem = np.std(values, ddof=1) / np.sqrt(5)
+    half = stats.t.ppf(0.975, 4) * sem
+    assert mean == pytest.approx(np.mean(values))
+    assert (low, high) == pytest.approx((mean - half, mean + half))
+    assert study.t_interval([0.3]) == (0.3, None)
+
+
+def test_median_interval_brackets_the_median():
+    median, (low, high) = study.median_interval([1.0, 2.0, 3.0, 4.0, 10.0])
+    assert median == 3.0 and low <= median <= high
+
+
+def test_pooling_summary_pairs_seeds(tmp_path):
+    for seed, (s, m) in enumerate([(0.30, 0.33), (0.31, 0.35), (0.29, 0.31)]):
+        for arm, err in (("spectral", s), ("max", m)):
+            _fake_run(tmp_path, f"pooling-{arm}-seed{seed}", [0.5],
+                      test_error=err, experiment="pooling", arm=arm,
+                      seed=seed)
+    summary = study.pooling_summary(study.load_runs(tmp_path))
+    assert summary["arms"]["spectral"]["n"] == 3
+    assert summary["arms"]["average"]["n"] == 0
+    diff = summary["differences"]["max - spectral"]
+    assert diff["difference"] == pytest.approx([0.03, 0.04, 0.02])
+    assert diff["ci95"][0] > 0
+
+
+def test_run_unit_writes_the_record_and_resumes(tmp_path):
+    """Two epochs of a tiny unit on synthetic data, stopped and resumed."""
+    from spectral import experiments
+
+    config = experiments.TrainConfig(
+        dataset="synthetic", train_size=64, test_size=32, validation_size=32,
+        network="spectral_pooling", num_blocks=2, width=0.1, epochs=2,
+        batch_size=32, lr_drops=(), test_every_epoch=False,
+        pooling="max", frequency_dropout=False)
+    unit = study.Unit("pooling-max-seed0", "pooling", "max", "", config)
+    dataset = experiments.load_dataset(config, subset_seed=0)
+    assert len(dataset.x_val) == 32 and len(dataset.x_train) == 64
+    first = study.run_unit(unit, tmp_path / "rec", tmp_path / "state",
+                           dataset=dataset, time_budget=0.0)
+    assert not first.complete and not (tmp_path / "rec" / "runs").exists()
+    result = study.run_unit(unit, tmp_path / "rec", tmp_path / "state",
+                            dataset=dataset)
+    assert result.complete
+    document = json.loads(
+        (tmp_path / "rec" / "runs" / "pooling-max-seed0.json").read_text())
+    assert document["experiment"] == "pooling" and document["seed"] == 0
+    assert "test_error" not in document["history"][0]
+    assert document["history"][-1]["test_error"] == document["test_error"]
+    assert all("val_error" in row for row in document["history"])
+    assert document["provenance"]["git_sha"]
+    assert document["validation_images"] == 32
+
+
+def test_holdout_validation_is_disjoint_and_fixed():
+    base = data.synthetic_images(200, 10, seed=3)
+    a = data.holdout_validation(base, 50)
+    b = data.holdout_validation(base, 50)
+    np.testing.assert_array_equal(a.x_val, b.x_val)
+    train = {x.tobytes() for x in a.x_train}
+    assert not any(x.tobytes() in train for x in a.x_val)
+    with pytest.raises(ValueError, match="validation_size=200"):
+        data.holdout_validation(base, 200)
+
+
+def test_cli_refuses_a_dirty_checkout(monkeypatch, capsys):
+    monkeypatch.setattr("spectral.experiments.git_revision",
+                        lambda: "abc+dirty")
+    assert study.main(["run", "--limit", "0"]) == 2
+    assert "uncommitted" in capsys.readouterr().err
