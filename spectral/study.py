@@ -31,8 +31,10 @@ from checkpoints under `state/laptop/runs/<name>/`.
 
 `python -m spectral.study status` lists finished and pending units with
 their cost; `python -m spectral.study run --minutes 40` trains the next
-pending units for at most that long. Record runs must come from a clean,
-committed checkout (the run records its commit).
+pending units for at most that long; `python -m spectral.study summarize`
+writes the summary files and the claims table (`spectral.claims`). Record
+runs must come from a clean, committed checkout (the run records its
+commit).
 """
 
 import argparse
@@ -652,6 +654,60 @@ def speedup_summary(runs):
     return {"thresholds": list(THRESHOLDS), "cases": cases}
 
 
+def summarize(record_dir=None):
+    """Writes the study's summary files from its run files; returns them.
+
+    `pooling.json`, `speedup.json`, `modern.json`, `claims.json` (see
+    `spectral.claims`) and `record.json`: `wall_seconds` (the compute of
+    every finished unit, summed), counts of finished and pending units,
+    the commits the runs came from, and provenance.
+    """
+    from spectral import claims as claims_lib
+    from spectral.experiments import write_result
+
+    record_dir = Path(record_dir or RECORD_DIR)
+    runs = load_runs(record_dir)
+    written = {
+        "pooling": write_result(
+            record_dir / "pooling.json",
+            {**pooling_summary(runs), "scale": claims_lib._pooling_scale()},
+        ),
+        "speedup": write_result(
+            record_dir / "speedup.json",
+            {**speedup_summary(runs), "scale": claims_lib._speedup_scale()},
+        ),
+        "modern": write_result(
+            record_dir / "modern.json", modern_summary(runs)
+        ),
+    }
+    written["claims"] = claims_lib.write_claims(record_dir)
+    all_units = units(record_dir)
+    written["record"] = write_result(
+        record_dir / "record.json",
+        {
+            "wall_seconds": sum(doc["wall_seconds"] for doc in runs.values()),
+            "units_finished": len(runs),
+            "units_total": len(all_units),
+            "units_pending": [u.name for u in all_units if u.name not in runs],
+            "wall_seconds_by_experiment": {
+                name: sum(
+                    doc["wall_seconds"]
+                    for doc in runs.values()
+                    if doc["experiment"] == name
+                )
+                for name in EXPERIMENTS
+            },
+            "commits": sorted(
+                {doc["provenance"]["git_sha"] for doc in runs.values()}
+            ),
+            "data_sources": sorted(
+                {doc["data_source"] for doc in runs.values()}
+            ),
+        },
+    )
+    return written
+
+
 def status(record_dir=None):
     """A table (list of dicts) of every unit: finished or pending, cost."""
     finished = load_runs(record_dir)
@@ -680,6 +736,11 @@ def main(argv=None):
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("status", help="finished and pending units")
+    sub.add_parser(
+        "summarize",
+        help="write pooling.json, speedup.json, modern.json, claims.json "
+        "and record.json from the finished units",
+    )
     run = sub.add_parser("run", help="train the next pending units")
     run.add_argument(
         "--minutes",
@@ -724,6 +785,11 @@ def main(argv=None):
             f"{len(done)} of {len(rows)} units finished, "
             f"{total / 60:.2f} h of compute"
         )
+        return 0
+    if args.command == "summarize":
+        written = summarize()
+        for row in written["claims"]["claims"]:
+            print(f"{row['id']:>26}: {row['verdict']}")
         return 0
     from spectral.experiments import git_revision
 

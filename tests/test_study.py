@@ -24,9 +24,12 @@ def test_units_cover_every_arm_and_seed(tmp_path):
     assert arms["max"].pooling == "max" and not arms["max"].frequency_dropout
     # every field but pooling and frequency dropout is shared by the arms
     for config in arms.values():
-        assert dataclasses.replace(
-            config, pooling="spectral", frequency_dropout=True
-        ) == arms["spectral"]
+        assert (
+            dataclasses.replace(
+                config, pooling="spectral", frequency_dropout=True
+            )
+            == arms["spectral"]
+        )
     waiting = [u for u in study.units(tmp_path) if u.config is None]
     assert len(waiting) == 2 * 2 * 2 * 2  # nets x sizes x convs x seeds 1-2
 
@@ -38,8 +41,13 @@ def _fake_run(tmp_path, name, val_errors, test_error=0.5, **fields):
         {"epoch": i + 1, "val_error": e, "train_loss": 1.0 / (i + 1)}
         for i, e in enumerate(val_errors)
     ]
-    document = {"name": name, "history": history, "test_error": test_error,
-                "wall_seconds": 60.0, **fields}
+    document = {
+        "name": name,
+        "history": history,
+        "test_error": test_error,
+        "wall_seconds": 60.0,
+        **fields,
+    }
     (folder / f"{name}.json").write_text(json.dumps(document))
     return document
 
@@ -47,10 +55,18 @@ def _fake_run(tmp_path, name, val_errors, test_error=0.5, **fields):
 def test_learning_rate_is_chosen_on_validation(tmp_path):
     case = "generic-3x3-adam"
     for rate, best in zip(study.ADAM_LEARNING_RATES, (0.6, 0.4, 0.5)):
-        assert study.chosen_learning_rate(
-            study.load_runs(tmp_path), case, "spatial") is None
-        _fake_run(tmp_path, f"speedup-generic-3x3-spatial-adam-"
-                  f"lr{rate:g}-seed0", [0.8, best], test_error=0.0)
+        assert (
+            study.chosen_learning_rate(
+                study.load_runs(tmp_path), case, "spatial"
+            )
+            is None
+        )
+        _fake_run(
+            tmp_path,
+            f"speedup-generic-3x3-spatial-adam-lr{rate:g}-seed0",
+            [0.8, best],
+            test_error=0.0,
+        )
     runs = study.load_runs(tmp_path)
     assert study.chosen_learning_rate(runs, case, "spatial") == 1e-3
     names = [u.name for u in study.units(tmp_path) if u.config is not None]
@@ -60,8 +76,12 @@ def test_learning_rate_is_chosen_on_validation(tmp_path):
 def test_threshold_speedups_count_runs_that_never_reach():
     result = study.threshold_speedups([0.8, 0.6, 0.4], [0.6, 0.5, 0.5])
     assert result[0.5]["speedup"] == 2.0  # target 0.65: epochs 2 and 1
-    assert result[1.0] == {"speedup": 0.0, "spatial_epoch": 3,
-                           "spectral_epoch": None, "reached": False}
+    assert result[1.0] == {
+        "speedup": 0.0,
+        "spatial_epoch": 3,
+        "spectral_epoch": None,
+        "reached": False,
+    }
 
 
 def test_t_interval_matches_scipy():
@@ -82,9 +102,15 @@ def test_median_interval_brackets_the_median():
 def test_pooling_summary_pairs_seeds(tmp_path):
     for seed, (s, m) in enumerate([(0.30, 0.33), (0.31, 0.35), (0.29, 0.31)]):
         for arm, err in (("spectral", s), ("max", m)):
-            _fake_run(tmp_path, f"pooling-{arm}-seed{seed}", [0.5],
-                      test_error=err, experiment="pooling", arm=arm,
-                      seed=seed)
+            _fake_run(
+                tmp_path,
+                f"pooling-{arm}-seed{seed}",
+                [0.5],
+                test_error=err,
+                experiment="pooling",
+                arm=arm,
+                seed=seed,
+            )
     summary = study.pooling_summary(study.load_runs(tmp_path))
     assert summary["arms"]["spectral"]["n"] == 3
     assert summary["arms"]["average"]["n"] == 0
@@ -98,21 +124,38 @@ def test_run_unit_writes_the_record_and_resumes(tmp_path):
     from spectral import experiments
 
     config = experiments.TrainConfig(
-        dataset="synthetic", train_size=64, test_size=32, validation_size=32,
-        network="spectral_pooling", num_blocks=2, width=0.1, epochs=2,
-        batch_size=32, lr_drops=(), test_every_epoch=False,
-        pooling="max", frequency_dropout=False)
+        dataset="synthetic",
+        train_size=64,
+        test_size=32,
+        validation_size=32,
+        network="spectral_pooling",
+        num_blocks=2,
+        width=0.1,
+        epochs=2,
+        batch_size=32,
+        lr_drops=(),
+        test_every_epoch=False,
+        pooling="max",
+        frequency_dropout=False,
+    )
     unit = study.Unit("pooling-max-seed0", "pooling", "max", "", config)
     dataset = experiments.load_dataset(config, subset_seed=0)
     assert len(dataset.x_val) == 32 and len(dataset.x_train) == 64
-    first = study.run_unit(unit, tmp_path / "rec", tmp_path / "state",
-                           dataset=dataset, time_budget=0.0)
+    first = study.run_unit(
+        unit,
+        tmp_path / "rec",
+        tmp_path / "state",
+        dataset=dataset,
+        time_budget=0.0,
+    )
     assert not first.complete and not (tmp_path / "rec" / "runs").exists()
-    result = study.run_unit(unit, tmp_path / "rec", tmp_path / "state",
-                            dataset=dataset)
+    result = study.run_unit(
+        unit, tmp_path / "rec", tmp_path / "state", dataset=dataset
+    )
     assert result.complete
     document = json.loads(
-        (tmp_path / "rec" / "runs" / "pooling-max-seed0.json").read_text())
+        (tmp_path / "rec" / "runs" / "pooling-max-seed0.json").read_text()
+    )
     assert document["experiment"] == "pooling" and document["seed"] == 0
     assert "test_error" not in document["history"][0]
     assert document["history"][-1]["test_error"] == document["test_error"]
@@ -133,7 +176,8 @@ def test_holdout_validation_is_disjoint_and_fixed():
 
 
 def test_cli_refuses_a_dirty_checkout(monkeypatch, capsys):
-    monkeypatch.setattr("spectral.experiments.git_revision",
-                        lambda: "abc+dirty")
+    monkeypatch.setattr(
+        "spectral.experiments.git_revision", lambda: "abc+dirty"
+    )
     assert study.main(["run", "--limit", "0"]) == 2
     assert "uncommitted" in capsys.readouterr().err

@@ -1,0 +1,130 @@
+"""The claims table: verdict rule and computation from a fake record."""
+
+import json
+
+import pytest
+
+from spectral import claims
+from spectral import study
+
+
+@pytest.mark.parametrize(
+    "estimate,ci,no_effect,direction,verdict",
+    [
+        (0.03, (0.01, 0.05), 0.0, 1, claims.REPRODUCED),
+        (0.03, (-0.01, 0.07), 0.0, 1, claims.PARTIAL),
+        (0.03, None, 0.0, 1, claims.PARTIAL),
+        (0.0, (-0.01, 0.01), 0.0, 1, claims.NOT_REPRODUCED),
+        (-0.02, (-0.04, -0.01), 0.0, 1, claims.NOT_REPRODUCED),
+        (2.0, (1.5, 3.0), 1.0, 1, claims.REPRODUCED),
+        (1.5, (0.5, 3.0), 1.0, 1, claims.PARTIAL),
+        (0.5, (0.2, 0.8), 1.0, -1, claims.REPRODUCED),
+        (None, None, 0.0, 1, claims.NOT_TESTED),
+    ],
+)
+def test_effect_verdict(estimate, ci, no_effect, direction, verdict):
+    assert claims.effect_verdict(estimate, ci, no_effect, direction) == verdict
+
+
+def _write(folder, name, **document):
+    (folder / "runs").mkdir(parents=True, exist_ok=True)
+    document.setdefault("wall_seconds", 1.0)
+    document.setdefault("provenance", {"git_sha": "abc"})
+    document.setdefault("data_source", "test")
+    (folder / "runs" / f"{name}.json").write_text(json.dumps(document))
+
+
+def test_empty_record_is_not_tested(tmp_path):
+    table = claims.claims(tmp_path)
+    assert [row["id"] for row in table] == list(claims.CLAIM_IDS)
+    assert {row["verdict"] for row in table} == {claims.NOT_TESTED}
+
+
+def test_claims_from_a_fake_record(tmp_path):
+    errors = {
+        "spectral": [0.30, 0.31, 0.29, 0.30, 0.32],
+        "spectral-no-dropout": [0.31, 0.30, 0.31, 0.29, 0.33],
+        "max": [0.34, 0.36, 0.33, 0.35, 0.36],
+        "average": [0.40, 0.41, 0.39, 0.40, 0.42],
+    }
+    for arm, values in errors.items():
+        for seed, error in enumerate(values):
+            _write(
+                tmp_path,
+                f"pooling-{arm}-seed{seed}",
+                experiment="pooling",
+                arm=arm,
+                seed=seed,
+                test_error=error,
+                history=[{"val_error": error}],
+            )
+    curve = {
+        "spatial": [0.8, 0.6, 0.5, 0.45],
+        "spectral": [0.7, 0.5, 0.45, 0.4],
+    }
+    for conv in study.CONVS:
+        for rate in study.ADAM_LEARNING_RATES:
+            _write(
+                tmp_path,
+                f"speedup-generic-3x3-{conv}-adam-lr{rate:g}-seed0",
+                experiment="speedup",
+                arm=conv,
+                seed=0,
+                test_error=0.5,
+                history=[
+                    {"val_error": e, "train_loss": 1.0} for e in curve[conv]
+                ],
+            )
+        for seed in (0, 1, 2):
+            _write(
+                tmp_path,
+                f"speedup-generic-3x3-{conv}-sgd-seed{seed}",
+                experiment="speedup",
+                arm=conv,
+                seed=seed,
+                test_error=0.5,
+                history=[
+                    {
+                        "val_error": e,
+                        "train_loss": 1.0 + 1e-6 * (conv == "spectral"),
+                    }
+                    for e in curve["spatial"]
+                ],
+            )
+    (tmp_path / "bench.json").write_text(
+        json.dumps(
+            {
+                "exactness": [
+                    {"kernel": "1×1", "relative": 3e-7},
+                    {"kernel": "9×9", "relative": 5e-7},
+                ]
+            }
+        )
+    )
+    table = {row["id"]: row for row in claims.claims(tmp_path)}
+    classification = table["classification"]
+    assert classification["compared_with"] == "max"
+    assert classification["estimate"] == pytest.approx(0.044)
+    assert classification["n"] == 5
+    assert classification["verdict"] == claims.REPRODUCED
+    assert table["frequency-dropout"]["verdict"] == claims.PARTIAL
+    adam = table["speedup-adam"]
+    assert adam["n"] == 1  # seed 0 only: seeds 1-2 not run
+    assert adam["estimate"] == pytest.approx(4 / 3)
+    assert adam["verdict"] == claims.PARTIAL
+    sgd = table["speedup-sgd-control"]
+    assert sgd["verdict"] == claims.REPRODUCED and sgd["estimate"] == 1.0
+    assert table["fft-convolution"]["verdict"] == claims.REPRODUCED
+    assert table["information-preservation"]["verdict"] == claims.NOT_TESTED
+
+    written = study.summarize(tmp_path)
+    document = json.loads((tmp_path / "claims.json").read_text())
+    assert document["rule"] == claims.RULE
+    assert [c["verdict"] for c in document["claims"]] == [
+        c["verdict"] for c in written["claims"]["claims"]
+    ]
+    pooling = json.loads((tmp_path / "pooling.json").read_text())
+    assert pooling["arms"]["max"]["test_error"] == errors["max"]
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["units_finished"] == 20 + 6 + 6
+    assert record["wall_seconds"] == pytest.approx(32.0)
