@@ -23,6 +23,7 @@ random layer's state travels in the checkpoint.
 import dataclasses
 import datetime
 import json
+import math
 import os
 import platform
 import shutil
@@ -125,14 +126,95 @@ class TrainConfig:
                     f"Invalid value for argument `{name}`. Expected a "
                     f"positive integer. Received: {name}={value!r}"
                 )
-        if not self.learning_rate > 0:
+        for name, minimum in (
+            ("train_size", 1),
+            ("test_size", 1),
+            ("validation_size", 0),
+            ("seed", 0),
+        ):
+            value = getattr(self, name)
+            if value is None and name in ("train_size", "test_size"):
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or value < minimum
+            ):
+                expected = "None or an integer" if minimum else "an integer"
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Expected "
+                    f"{expected} >= {minimum}. Received: {name}={value!r}"
+                )
+            object.__setattr__(self, name, int(value))
+        for name in ("augment", "frequency_dropout", "test_every_epoch"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Expected a bool. "
+                    f"Received: {name}={value!r}"
+                )
+            object.__setattr__(self, name, bool(value))
+        if self.jit_compile is not None and not isinstance(
+            self.jit_compile, (bool, np.bool_)
+        ):
             raise ValueError(
-                "Invalid value for argument `learning_rate`. Expected a "
-                f"positive float. Received: learning_rate={self.learning_rate}"
+                "Invalid value for argument `jit_compile`. Expected None or "
+                f"a bool. Received: jit_compile={self.jit_compile!r}"
             )
-        object.__setattr__(
-            self, "lr_drops", tuple(int(e) for e in self.lr_drops)
-        )
+        for name, low, high in (
+            ("learning_rate", 0.0, None),
+            ("momentum", 0.0, 1.0),
+            ("weight_decay", 0.0, None),
+            ("width", 0.0, None),
+            ("gamma", 0.0, 1.0),
+        ):
+            value = getattr(self, name)
+            ok = (
+                not isinstance(value, bool)
+                and isinstance(value, (int, float, np.number))
+                and math.isfinite(float(value))
+                and (
+                    float(value) > low
+                    if name in ("learning_rate", "width", "gamma")
+                    else float(value) >= low
+                )
+                and (high is None or float(value) <= high)
+            )
+            if not ok:
+                bounds = (
+                    f"> {low}"
+                    if name in ("learning_rate", "width", "gamma")
+                    else f">= {low}"
+                )
+                if high is not None:
+                    bounds += f" and <= {high}"
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Expected a finite "
+                    f"number {bounds}. Received: {name}={value!r}"
+                )
+            object.__setattr__(self, name, float(value))
+        if self.augmentation not in data_lib.AUGMENTATIONS:
+            raise ValueError(
+                "Invalid value for argument `augmentation`. Expected one of "
+                f"{data_lib.AUGMENTATIONS}. Received: "
+                f"augmentation={self.augmentation!r}"
+            )
+        try:
+            drops = tuple(int(e) for e in self.lr_drops)
+        except (TypeError, ValueError):
+            drops = None
+        if (
+            drops is None
+            or any(isinstance(e, bool) for e in self.lr_drops)
+            or any(d < 1 for d in drops)
+            or list(drops) != sorted(set(drops))
+        ):
+            raise ValueError(
+                "Invalid value for argument `lr_drops`. Expected strictly "
+                "increasing positive epoch numbers. Received: "
+                f"lr_drops={self.lr_drops!r}"
+            )
+        object.__setattr__(self, "lr_drops", drops)
 
     def to_dict(self):
         """A JSON-ready dict of the fields."""

@@ -234,7 +234,9 @@ def reproduce(
             from spectral import experiments
 
             freed = experiments.prune_finished(state)
-            print(f"Deleted finished runs' checkpoints: {freed / 2**20:.1f} MiB")
+            print(
+                f"Deleted finished runs' checkpoints: {freed / 2**20:.1f} MiB"
+            )
 
 
 def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):

@@ -1,5 +1,6 @@
 """Tests of `spectral.experiments` and the `spectral.train` command line."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -360,3 +361,57 @@ def test_spatial_and_spectral_runs_see_the_same_augmentation():
         outputs.append(np.asarray(model(x, training=False)))
     np.testing.assert_array_equal(outputs[0], outputs[2])
     np.testing.assert_allclose(outputs[1], outputs[3], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "fields,match",
+    [
+        ({"train_size": -5}, "Received: train_size=-5"),
+        ({"validation_size": -1}, "Received: validation_size=-1"),
+        ({"lr_drops": (10, 5)}, r"Received: lr_drops=\(10, 5\)"),
+        ({"lr_drops": (0,)}, r"Received: lr_drops=\(0,\)"),
+        ({"augment": "no"}, "Received: augment='no'"),
+        ({"learning_rate": float("inf")}, "Received: learning_rate=inf"),
+        ({"learning_rate": float("nan")}, "Received: learning_rate=nan"),
+        ({"momentum": 1.5}, "Received: momentum=1.5"),
+        ({"weight_decay": -1e-4}, "Received: weight_decay=-0.0001"),
+        ({"width": 0.0}, "Received: width=0.0"),
+        ({"augmentation": "mixup"}, "Received: augmentation='mixup'"),
+        ({"jit_compile": "yes"}, "Received: jit_compile='yes'"),
+        ({"seed": -1}, "Received: seed=-1"),
+    ],
+)
+def test_config_validates_every_field(fields, match):
+    with pytest.raises(ValueError, match=match):
+        experiments.TrainConfig(**fields)
+
+
+def test_config_accepts_numpy_scalars():
+    config = experiments.TrainConfig(
+        learning_rate=np.float32(0.01),
+        train_size=np.int64(100),
+        augment=np.bool_(True),
+    )
+    assert config.to_dict()["train_size"] == 100
+    assert isinstance(config.learning_rate, float) and config.augment is True
+    json.dumps(config.to_dict())
+
+
+def test_a_failed_start_leaves_no_config(tmp_path):
+    """A start that fails building the model can be fixed and rerun."""
+    config = experiments.TrainConfig(
+        dataset="synthetic",
+        train_size=32,
+        test_size=16,
+        network="generic",
+        pooling="average",
+        width=0.1,
+        batch_size=16,
+        lr_drops=(),
+        epochs=1,
+    )
+    with pytest.raises(ValueError, match="pooling='average'"):
+        experiments.train(config, tmp_path / "run")
+    assert not (tmp_path / "run" / "config.json").exists()
+    fixed = dataclasses.replace(config, pooling="max")
+    assert experiments.train(fixed, tmp_path / "run").complete

@@ -214,3 +214,14 @@ def test_sgd_is_unchanged_adam_is_not(rng, optimizer, same):
 def test_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         layers.SpectralConv2D(**kwargs)
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_valid_padding_refuses_a_kernel_larger_than_the_input(use_bias):
+    """Conv2D and FFTConv2D refuse it; SpectralConv2D used to return garbage."""
+    layer = layers.SpectralConv2D(4, 9, use_bias=use_bias)
+    with pytest.raises(ValueError, match=r"kernel \(9, 9\) is larger"):
+        layer(np.zeros((1, 8, 8, 2), "float32"))
+    # exactly the kernel's size is fine: a 1x1 output
+    out = layers.SpectralConv2D(4, 8)(np.zeros((1, 8, 8, 2), "float32"))
+    assert tuple(out.shape) == (1, 1, 1, 4)

@@ -134,6 +134,17 @@ class SpectralConv2D(keras.layers.Layer):
             input_shape, self.data_format, type(self).__name__
         )
         kh, kw = self.kernel_size
+        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
+        spatial = tuple(input_shape[a] for a in axes)
+        if self.padding == "valid" and any(
+            s is not None and s < k for s, k in zip(spatial, self.kernel_size)
+        ):
+            raise ValueError(
+                "Invalid input for SpectralConv2D with padding='valid': the "
+                f"kernel {self.kernel_size} is larger than the input's "
+                f"spatial size {spatial}. Expected inputs at least as large "
+                "as the kernel, or padding='same'."
+            )
         self.spectral_kernel = self.add_weight(
             name="spectral_kernel",
             shape=(kh * kw, channels, self.filters),
