@@ -242,10 +242,26 @@ def reproduce(
 def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
     import papermill
 
+    sources = chapters(selected, root / "book")
+    if not sources:
+        print(
+            f"No chapters to execute: none of {sorted(selected or [])} "
+            f"matches a chapter in {root / 'book'}.",
+            file=sys.stderr,
+        )
+        return 1
     os.environ["KERAS_BACKEND"] = choose_backend()
     paths = layout(profile, root)
     if profile == "smoke" and paths["notebooks"].exists():
-        shutil.rmtree(paths["notebooks"])
+        if selected:
+            # Only the selected chapters start clean; the others' outputs
+            # and the shared results and runs stay.
+            for source in sources:
+                (paths["notebooks"] / (source.stem + ".ipynb")).unlink(
+                    missing_ok=True
+                )
+        else:
+            shutil.rmtree(paths["notebooks"])
     for key in ("notebooks", "results", "state"):
         paths[key].mkdir(parents=True, exist_ok=True)
     deadline = None
@@ -269,10 +285,6 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
         parameters={k: v for k, v in parameters.items() if k != "deadline"},
     )
     log.setdefault("chapters", {})
-    sources = chapters(selected, root / "book")
-    if not sources:
-        print("No chapters to execute.", file=sys.stderr)
-        return 1
     for source in sources:
         output = paths["notebooks"] / (source.stem + ".ipynb")
         done = log["chapters"].get(source.stem, {}).get("status") == "ok"

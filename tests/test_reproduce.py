@@ -216,3 +216,24 @@ def test_injected_parameters_are_collapsed_and_paths_relative(tmp_path):
     assert "remove-cell" in defaults[0]["metadata"]["tags"]
     assert "state/cpu/results" in "".join(injected[0]["source"])
     assert str(tmp_path) not in "".join(injected[0]["source"])
+
+
+def test_unknown_chapter_deletes_nothing(tmp_path, capsys):
+    _fake_book(tmp_path, "x = 1")
+    kept = tmp_path / "_build" / "smoke" / "01-first.ipynb"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("{}")
+    assert reproduce.reproduce("smoke", ["99"], root=tmp_path) == 1
+    assert "none of ['99']" in capsys.readouterr().err
+    assert kept.exists()
+
+
+@pytest.mark.slow
+def test_selected_chapters_keep_the_others_outputs(tmp_path):
+    _fake_book(tmp_path, "x = 1")
+    other = tmp_path / "_build" / "smoke" / "02-second.ipynb"
+    other.parent.mkdir(parents=True)
+    other.write_text("{}")
+    assert reproduce.reproduce("smoke", ["01"], root=tmp_path) == 0
+    assert other.exists()
+    assert (tmp_path / "_build" / "smoke" / "01-first.ipynb").exists()
