@@ -38,7 +38,11 @@ def test_values_equal_keras_and_naive_loops(shape, mode, rng):
     ours = keras.ops.convert_to_numpy(AdaptivePooling2D((oh, ow), mode)(x))
     keras_out = keras.ops.convert_to_numpy(KERAS_LAYERS[mode]((oh, ow))(x))
     assert_close(ours, naive_adaptive(x, oh, ow, mode))
-    assert_close(ours, keras_out)
+    if keras.backend.backend() == "tensorflow":
+        # Keras 3.15's JAX adaptive max pooling returns NaN and wrong values
+        # for some shapes (e.g. 7x5 -> 7x2: the naive loops and TensorFlow
+        # agree with each other and with us), so it is compared on TF only.
+        assert_close(ours, keras_out)
 
 
 @pytest.mark.parametrize("mode", ["max", "average"])
