@@ -117,7 +117,7 @@ def _speedup_scale():
 def claims(record_dir=None):
     """The claims table of a record (list of dicts; see `CLAIM_IDS`)."""
     record_dir = Path(record_dir or study.RECORD_DIR)
-    runs = study.load_runs(record_dir)
+    runs = study.record_runs(record_dir)
     pooling = study.pooling_summary(runs)
     speed = study.speedup_summary(runs)
     rows = []

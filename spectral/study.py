@@ -237,7 +237,13 @@ def units(record_dir=None, experiments=EXPERIMENTS):
                                 "control",
                             )
                         )
-        finished = load_runs(record_dir)
+        selection = {u.name: u.config for u in out if u.role == "selection"}
+        finished = {
+            name: doc
+            for name, doc in load_runs(record_dir).items()
+            if name in selection
+            and doc.get("config") == selection[name].to_dict()
+        }
         for network in SPEEDUP_NETWORKS:
             for size in FILTER_SIZES:
                 case = f"{network}-{size}x{size}"
@@ -286,6 +292,31 @@ def load_runs(record_dir=None):
     return runs
 
 
+def record_runs(record_dir=None, experiments=EXPERIMENTS):
+    """The finished units of the current design, `{name: document}`.
+
+    A run file counts only if its name is a unit of `units()` and its
+    stored configuration equals that unit's: runs of an earlier design of
+    the study (see `superseded_runs`) are never mixed into a summary.
+    """
+    current = {
+        u.name: u.config
+        for u in units(record_dir, experiments)
+        if u.config is not None
+    }
+    return {
+        name: doc
+        for name, doc in load_runs(record_dir).items()
+        if name in current and doc.get("config") == current[name].to_dict()
+    }
+
+
+def superseded_runs(record_dir=None):
+    """Names of run files that no unit of the current design matches."""
+    current = record_runs(record_dir)
+    return sorted(set(load_runs(record_dir)) - set(current))
+
+
 def best_validation_error(history):
     """The lowest validation error over a run's epochs."""
     return min(row["val_error"] for row in history)
@@ -313,8 +344,8 @@ def _images_per_epoch(config):
 
 
 def pending(record_dir=None, experiments=EXPERIMENTS):
-    """Units without a result file, in training order."""
-    finished = load_runs(record_dir)
+    """Units without a result file of their design, in training order."""
+    finished = record_runs(record_dir, experiments)
     return [u for u in units(record_dir, experiments) if u.name not in finished]
 
 
@@ -666,7 +697,7 @@ def summarize(record_dir=None):
     from spectral.experiments import write_result
 
     record_dir = Path(record_dir or RECORD_DIR)
-    runs = load_runs(record_dir)
+    runs = record_runs(record_dir)
     written = {
         "pooling": write_result(
             record_dir / "pooling.json",
@@ -689,6 +720,7 @@ def summarize(record_dir=None):
             "units_finished": len(runs),
             "units_total": len(all_units),
             "units_pending": [u.name for u in all_units if u.name not in runs],
+            "superseded_runs": superseded_runs(record_dir),
             "wall_seconds_by_experiment": {
                 name: sum(
                     doc["wall_seconds"]
@@ -710,7 +742,7 @@ def summarize(record_dir=None):
 
 def status(record_dir=None):
     """A table (list of dicts) of every unit: finished or pending, cost."""
-    finished = load_runs(record_dir)
+    finished = record_runs(record_dir)
     rows = []
     for unit in units(record_dir):
         doc = finished.get(unit.name)

@@ -31,6 +31,8 @@ def _write(folder, name, **document):
     document.setdefault("wall_seconds", 1.0)
     document.setdefault("provenance", {"git_sha": "abc"})
     document.setdefault("data_source", "test")
+    unit = {u.name: u for u in study.units(folder)}.get(name)
+    document.setdefault("config", unit and unit.config.to_dict())
     (folder / "runs" / f"{name}.json").write_text(json.dumps(document))
 
 

@@ -41,7 +41,9 @@ def _fake_run(tmp_path, name, val_errors, test_error=0.5, **fields):
         {"epoch": i + 1, "val_error": e, "train_loss": 1.0 / (i + 1)}
         for i, e in enumerate(val_errors)
     ]
+    unit = {u.name: u for u in study.units(tmp_path)}.get(name)
     document = {
+        "config": None if unit is None else unit.config.to_dict(),
         "name": name,
         "history": history,
         "test_error": test_error,
@@ -181,3 +183,23 @@ def test_cli_refuses_a_dirty_checkout(monkeypatch, capsys):
     )
     assert study.main(["run", "--limit", "0"]) == 2
     assert "uncommitted" in capsys.readouterr().err
+
+
+def test_runs_of_an_earlier_design_are_superseded(tmp_path):
+    _fake_run(
+        tmp_path,
+        "pooling-max-seed0",
+        [0.5],
+        experiment="pooling",
+        arm="max",
+        seed=0,
+    )
+    assert "pooling-max-seed0" in study.record_runs(tmp_path)
+    stale = json.loads(
+        (tmp_path / "runs" / "pooling-max-seed0.json").read_text()
+    )
+    stale["config"]["learning_rate"] = 0.5
+    (tmp_path / "runs" / "pooling-max-seed0.json").write_text(json.dumps(stale))
+    assert study.record_runs(tmp_path) == {}
+    assert study.superseded_runs(tmp_path) == ["pooling-max-seed0"]
+    assert "pooling-max-seed0" in [u.name for u in study.pending(tmp_path)]
