@@ -20,6 +20,7 @@ would: each epoch's batch order is drawn from `(seed, epoch)`, and every
 random layer's state travels in the checkpoint.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -30,6 +31,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -476,6 +478,68 @@ def build_training_model(config, dataset):
     return model
 
 
+class RunLockedError(RuntimeError):
+    """Raised when another live process holds a run directory's lock."""
+
+
+def _lock_owner(path):
+    try:
+        pid, host = path.read_text().split(maxsplit=1)
+        return int(pid), host.strip()
+    except (OSError, ValueError):
+        return None, None
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(run_dir):
+    """Holds `run_dir/lock` while a process trains in `run_dir`.
+
+    The lock file holds the owner's process id and host name and is
+    created atomically, so a second process on the same run directory is
+    refused with `RunLockedError` instead of racing the first one over its
+    checkpoints. A lock left by a process that no longer runs (killed), or
+    by another host (a state directory copied between machines), is stale:
+    it is replaced with a warning.
+    """
+    path = Path(run_dir) / "lock"
+    host = platform.node()
+    while True:
+        try:
+            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            pid, owner_host = _lock_owner(path)
+            if pid is not None and owner_host == host and _process_alive(pid):
+                raise RunLockedError(
+                    f"{run_dir} is being trained by process {pid} on this "
+                    f"machine ({path}). Wait for it to finish or stop it; "
+                    "two processes must not train one run directory."
+                ) from None
+            warnings.warn(
+                f"Replacing the stale lock {path} (process {pid} on "
+                f"{owner_host!r} is not running here).",
+                stacklevel=3,
+            )
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(handle, "w") as lock:
+            lock.write(f"{os.getpid()} {host}\n")
+        break
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _seed_states(model):
     """Every random generator's state variable, in a fixed order."""
     return [
@@ -651,9 +715,34 @@ def train(
     Raises:
         ValueError: if `run_dir` holds a run of another config, or holds a
             run and `resume` is False.
+        RunLockedError: if another live process is training in `run_dir`
+            (see `run_lock`).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(run_dir):
+        return _train(
+            config,
+            run_dir,
+            resume,
+            max_epochs,
+            time_budget,
+            verbose,
+            dataset,
+            distribute,
+        )
+
+
+def _train(
+    config,
+    run_dir,
+    resume,
+    max_epochs,
+    time_budget,
+    verbose,
+    dataset,
+    distribute,
+):
     config_path = run_dir / "config.json"
     if config_path.exists():
         stored = json.loads(config_path.read_text())

@@ -415,3 +415,33 @@ def test_a_failed_start_leaves_no_config(tmp_path):
     assert not (tmp_path / "run" / "config.json").exists()
     fixed = dataclasses.replace(config, pooling="max")
     assert experiments.train(fixed, tmp_path / "run").complete
+
+
+def test_a_second_process_is_refused_and_stale_locks_replaced(tmp_path):
+    import platform
+
+    config = experiments.TrainConfig(
+        dataset="synthetic",
+        train_size=32,
+        test_size=16,
+        network="generic",
+        width=0.1,
+        batch_size=16,
+        lr_drops=(),
+        epochs=1,
+    )
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    lock = run_dir / "lock"
+    # a live process on this machine (our parent) holds it
+    lock.write_text(f"{os.getppid()} {platform.node()}\n")
+    with pytest.raises(experiments.RunLockedError, match="being trained by"):
+        experiments.train(config, run_dir)
+    assert lock.exists() and not (run_dir / "config.json").exists()
+    # a killed process left it behind: replaced with a warning
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(f"{dead.pid} {platform.node()}\n")
+    with pytest.warns(UserWarning, match="stale lock"):
+        assert experiments.train(config, run_dir).complete
+    assert not lock.exists()
