@@ -119,6 +119,34 @@ def spatial_shape(input_shape, data_format, layer_name):
     return int(height), int(width)
 
 
+def check_output_size(output_size, input_shape, data_format, layer_name):
+    """Checks that a pooling's `output_size` fits its static input.
+
+    Returns:
+        The input's `(height, width)`.
+
+    Raises:
+        ValueError: if either output size exceeds the input's.
+    """
+    height, width = spatial_shape(input_shape, data_format, layer_name)
+    if output_size[0] > height or output_size[1] > width:
+        raise ValueError(
+            "Invalid value for argument `output_size`. Expected positive "
+            "integers no larger than the input size. Received: "
+            f"output_size={output_size} for input of spatial size "
+            f"{(height, width)}."
+        )
+    return height, width
+
+
+def resized_shape(input_shape, output_size, data_format):
+    """`input_shape` with its spatial sizes replaced by `output_size`."""
+    shape = list(input_shape)
+    axes = (1, 2) if data_format == "channels_last" else (2, 3)
+    shape[axes[0]], shape[axes[1]] = output_size
+    return tuple(shape)
+
+
 def check_int(value, name, minimum=1):
     """Returns `value` after checking it is an int (not bool) >= `minimum`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

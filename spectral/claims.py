@@ -96,24 +96,6 @@ def _row(claim_id, claim, paper, scale, estimate, ci95, n, verdict, **extra):
     }
 
 
-def _pooling_scale():
-    config = study._base_configs()["pooling"]
-    return (
-        f"§5.1 network at width {config.width:g}, M={config.num_blocks}, "
-        f"γ={config.gamma:g}; {config.train_size:,} CIFAR-10 training "
-        f"images, {config.epochs} epochs, SGD; full 10,000-image test set"
-    )
-
-
-def _speedup_scale():
-    config = study._base_configs()["speedup"]
-    return (
-        f"Generic and Deep networks at width {config.width:g}, 3×3 and 5×5; "
-        f"{config.train_size:,} training images, {config.epochs} epochs; "
-        "speed-up at the spatial run's best validation error"
-    )
-
-
 def claims(record_dir=None):
     """The claims table of a record (list of dicts; see `CLAIM_IDS`)."""
     record_dir = Path(record_dir or study.RECORD_DIR)
@@ -173,7 +155,7 @@ def claims(record_dir=None):
             "same network)",
             "CIFAR-10 test error 8.6% (CIFAR-100 31.6%), below max-pooling "
             "networks; the paper's own numbers are not tested at this scale",
-            _pooling_scale(),
+            study.scale("pooling"),
             difference["mean"],
             difference["ci95"],
             difference["n"],
@@ -191,7 +173,7 @@ def claims(record_dir=None):
             "Frequency dropout lowers the test error of the spectral pooling "
             "network (§3.2)",
             "used in the paper's best configuration; no ablation reported",
-            _pooling_scale(),
+            study.scale("pooling"),
             dropout["mean"],
             dropout["ci95"],
             dropout["n"],
@@ -220,7 +202,7 @@ def claims(record_dir=None):
                     "(§5.2)",
                     "speed-up 2.2–5.1× (Deep, Generic, Sp. pooling; "
                     "3×3 and 5×5)",
-                    _speedup_scale(),
+                    study.scale("speedup"),
                     median,
                     ci,
                     len(values),
@@ -244,7 +226,8 @@ def claims(record_dir=None):
                     "Under plain SGD the spectral parametrisation changes "
                     "nothing (an orthonormal change of coordinates)",
                     "stated in §4 (no experiment)",
-                    _speedup_scale() + "; SGD with momentum and weight decay",
+                    study.scale("speedup")
+                    + "; SGD with momentum and weight decay",
                     median,
                     ci,
                     len(values),

@@ -163,38 +163,35 @@ class TrainConfig:
                 "Invalid value for argument `jit_compile`. Expected None or "
                 f"a bool. Received: jit_compile={self.jit_compile!r}"
             )
-        for name, low, high in (
-            ("learning_rate", 0.0, None),
-            ("momentum", 0.0, 1.0),
-            ("weight_decay", 0.0, None),
-            ("width", 0.0, None),
-            ("gamma", 0.0, 1.0),
+        # (name, lower bound, whether the bound is excluded, upper bound)
+        for name, low, strict, high in (
+            ("learning_rate", 0.0, True, None),
+            ("momentum", 0.0, False, 1.0),
+            ("weight_decay", 0.0, False, None),
+            ("width", 0.0, True, None),
+            ("gamma", 0.0, True, 1.0),
         ):
             value = getattr(self, name)
-            ok = (
-                not isinstance(value, bool)
+            number = (
+                float(value)
+                if not isinstance(value, bool)
                 and isinstance(value, (int, float, np.number))
-                and math.isfinite(float(value))
-                and (
-                    float(value) > low
-                    if name in ("learning_rate", "width", "gamma")
-                    else float(value) >= low
-                )
-                and (high is None or float(value) <= high)
+                else math.nan
             )
-            if not ok:
-                bounds = (
-                    f"> {low}"
-                    if name in ("learning_rate", "width", "gamma")
-                    else f">= {low}"
-                )
+            above = number > low if strict else number >= low
+            if not (
+                math.isfinite(number)
+                and above
+                and (high is None or number <= high)
+            ):
+                bounds = f"{'>' if strict else '>='} {low}"
                 if high is not None:
                     bounds += f" and <= {high}"
                 raise ValueError(
                     f"Invalid value for argument `{name}`. Expected a finite "
                     f"number {bounds}. Received: {name}={value!r}"
                 )
-            object.__setattr__(self, name, float(value))
+            object.__setattr__(self, name, number)
         if self.augmentation not in data_lib.AUGMENTATIONS:
             raise ValueError(
                 "Invalid value for argument `augmentation`. Expected one of "

@@ -71,10 +71,17 @@ def _base_configs():
     """The `TrainConfig` of each experiment before arm and seed."""
     from spectral.experiments import TrainConfig
 
-    pooling = TrainConfig(
+    # Shared by every experiment: the data, the split, the batch size and
+    # a single test evaluation after the last epoch.
+    common = dict(
         dataset="cifar10",
-        train_size=15000,
         validation_size=VALIDATION_SIZE,
+        batch_size=128,
+        test_every_epoch=False,
+    )
+    pooling = TrainConfig(
+        **common,
+        train_size=15000,
         network="spectral_pooling",
         num_blocks=4,
         gamma=0.7,
@@ -87,15 +94,12 @@ def _base_configs():
         weight_decay=5e-4,
         lr_drops=(5, 7),
         epochs=8,
-        batch_size=128,
         augment=False,
-        test_every_epoch=False,
         jit_compile=True,
     )
     speedup = TrainConfig(
-        dataset="cifar10",
+        **common,
         train_size=5000,
-        validation_size=VALIDATION_SIZE,
         network="generic",
         width=0.25,
         optimizer="adam",
@@ -103,15 +107,12 @@ def _base_configs():
         weight_decay=0.0,
         lr_drops=(),
         epochs=10,
-        batch_size=128,
         augment=True,
         augmentation="paper",
-        test_every_epoch=False,
     )
     modern = TrainConfig(
-        dataset="cifar10",
+        **common,
         train_size=15000,
-        validation_size=VALIDATION_SIZE,
         network="modern",
         width=0.5,
         optimizer="adam",
@@ -119,12 +120,26 @@ def _base_configs():
         weight_decay=0.0,
         lr_drops=(6,),
         epochs=8,
-        batch_size=128,
         augment=True,
         augmentation="flip-translate",
-        test_every_epoch=False,
     )
     return {"pooling": pooling, "speedup": speedup, "modern": modern}
+
+
+def scale(experiment):
+    """One line saying at what scale `"pooling"` or `"speedup"` was run."""
+    config = _base_configs()[experiment]
+    if experiment == "pooling":
+        return (
+            f"§5.1 network at width {config.width:g}, M={config.num_blocks}, "
+            f"γ={config.gamma:g}; {config.train_size:,} CIFAR-10 training "
+            f"images, {config.epochs} epochs, SGD; full 10,000-image test set"
+        )
+    return (
+        f"Generic and Deep networks at width {config.width:g}, 3×3 and 5×5; "
+        f"{config.train_size:,} training images, {config.epochs} epochs; "
+        "speed-up at the spatial run's best validation error"
+    )
 
 
 SGD_CONTROL = {
@@ -166,6 +181,25 @@ def _lr_tag(rate):
     return f"lr{rate:g}"
 
 
+def speedup_name(case, conv, optimizer, seed, rate=None):
+    """File stem of a speed-up unit, e.g.
+    `speedup-generic-3x3-spectral-adam-lr0.001-seed0`.
+
+    `case` is `"<network>-<k>x<k>"`; Adam units carry their learning rate
+    (`rate=None`: still to be chosen), SGD units do not.
+    """
+    if optimizer == "sgd":
+        return f"speedup-{case}-{conv}-sgd-seed{seed}"
+    tag = "lr-pending" if rate is None else _lr_tag(rate)
+    return f"speedup-{case}-{conv}-adam-{tag}-seed{seed}"
+
+
+def _speedup_config(base, network, size, conv, seed, **fields):
+    return dataclasses.replace(
+        base, network=network, filter_size=size, conv=conv, seed=seed, **fields
+    )
+
+
 def units(record_dir=None, experiments=EXPERIMENTS):
     """Every unit of the study, in the order they are trained.
 
@@ -198,18 +232,17 @@ def units(record_dir=None, experiments=EXPERIMENTS):
                 case = f"{network}-{size}x{size}"
                 for conv in CONVS:
                     for rate in ADAM_LEARNING_RATES:
-                        config = dataclasses.replace(
+                        config = _speedup_config(
                             base["speedup"],
-                            network=network,
-                            filter_size=size,
-                            conv=conv,
+                            network,
+                            size,
+                            conv,
+                            0,
                             learning_rate=rate,
-                            seed=0,
                         )
                         out.append(
                             Unit(
-                                f"speedup-{case}-{conv}-adam-{_lr_tag(rate)}"
-                                "-seed0",
+                                speedup_name(case, conv, "adam", 0, rate),
                                 "speedup",
                                 conv,
                                 f"{case}-adam",
@@ -219,17 +252,17 @@ def units(record_dir=None, experiments=EXPERIMENTS):
                         )
                 for conv in CONVS:
                     for seed in SEEDS["speedup"]:
-                        config = dataclasses.replace(
+                        config = _speedup_config(
                             base["speedup"],
-                            network=network,
-                            filter_size=size,
-                            conv=conv,
-                            seed=seed,
+                            network,
+                            size,
+                            conv,
+                            seed,
                             **SGD_CONTROL,
                         )
                         out.append(
                             Unit(
-                                f"speedup-{case}-{conv}-sgd-seed{seed}",
+                                speedup_name(case, conv, "sgd", seed),
                                 "speedup",
                                 conv,
                                 f"{case}-sgd",
@@ -251,20 +284,18 @@ def units(record_dir=None, experiments=EXPERIMENTS):
                     rate = chosen_learning_rate(finished, f"{case}-adam", conv)
                     for seed in SEEDS["speedup"][1:]:
                         config = None
-                        tag = "lr-pending"
                         if rate is not None:
-                            tag = _lr_tag(rate)
-                            config = dataclasses.replace(
+                            config = _speedup_config(
                                 base["speedup"],
-                                network=network,
-                                filter_size=size,
-                                conv=conv,
+                                network,
+                                size,
+                                conv,
+                                seed,
                                 learning_rate=rate,
-                                seed=seed,
                             )
                         out.append(
                             Unit(
-                                f"speedup-{case}-{conv}-adam-{tag}-seed{seed}",
+                                speedup_name(case, conv, "adam", seed, rate),
                                 "speedup",
                                 conv,
                                 f"{case}-adam",
@@ -331,16 +362,11 @@ def chosen_learning_rate(runs, case, conv):
     """
     candidates = []
     for rate in ADAM_LEARNING_RATES:
-        stem = case.rsplit("-", 1)[0]
-        name = f"speedup-{stem}-{conv}-adam-{_lr_tag(rate)}-seed0"
+        name = speedup_name(case.rsplit("-", 1)[0], conv, "adam", 0, rate)
         if name not in runs:
             return None
         candidates.append((best_validation_error(runs[name]["history"]), rate))
     return min(candidates)[1]
-
-
-def _images_per_epoch(config):
-    return config.train_size + config.validation_size
 
 
 def pending(record_dir=None, experiments=EXPERIMENTS):
@@ -613,23 +639,17 @@ def speedup_summary(runs):
                 rates = {}
                 pairs = {}
                 for conv in CONVS:
+                    rate = None
                     if optimizer == "adam":
-                        rate = chosen_learning_rate(runs, case, conv)
-                        rates[conv] = rate
+                        rate = rates[conv] = chosen_learning_rate(
+                            runs, case, conv
+                        )
                         if rate is None:
                             continue
-                        names = {
-                            s: f"speedup-{network}-{size}x{size}-{conv}-adam-"
-                            f"{_lr_tag(rate)}-seed{s}"
-                            for s in SEEDS["speedup"]
-                        }
-                    else:
-                        names = {
-                            s: f"speedup-{network}-{size}x{size}-{conv}"
-                            f"-sgd-seed{s}"
-                            for s in SEEDS["speedup"]
-                        }
-                    for s, name in names.items():
+                    for s in SEEDS["speedup"]:
+                        name = speedup_name(
+                            f"{network}-{size}x{size}", conv, optimizer, s, rate
+                        )
                         if name in runs:
                             pairs.setdefault(s, {})[conv] = runs[name]
                 seeds = sorted(s for s, p in pairs.items() if len(p) == 2)
@@ -701,11 +721,11 @@ def summarize(record_dir=None):
     written = {
         "pooling": write_result(
             record_dir / "pooling.json",
-            {**pooling_summary(runs), "scale": claims_lib._pooling_scale()},
+            {**pooling_summary(runs), "scale": scale("pooling")},
         ),
         "speedup": write_result(
             record_dir / "speedup.json",
-            {**speedup_summary(runs), "scale": claims_lib._speedup_scale()},
+            {**speedup_summary(runs), "scale": scale("speedup")},
         ),
         "modern": write_result(
             record_dir / "modern.json", modern_summary(runs)

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from tests.oracles import assert_close
 
@@ -77,3 +78,22 @@ def run_layer_test(
 def assert_same_outputs(model_a, model_b, x):
     """Two models give the same outputs on `x` (inference mode)."""
     assert_close(model_a.predict(x, verbose=0), model_b.predict(x, verbose=0))
+
+
+def vjp(function, x, cotangent):
+    """Vector-Jacobian product on the active backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = function(x)
+        return tape.gradient(y, x, output_gradients=tf.constant(cotangent))
+    if backend == "jax":
+        import jax
+
+        _, pullback = jax.vjp(function, x)
+        return pullback(cotangent)[0]
+    pytest.skip(f"no gradient helper for backend {backend}")

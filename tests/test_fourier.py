@@ -9,6 +9,7 @@ from keras import ops
 
 from spectral import fourier
 from tests import oracles
+from tests.layer_testing import vjp
 from tests.oracles import assert_close
 
 SIZES = [(8, 8), (9, 9), (8, 9), (12, 7), (2, 3), (1, 1)]
@@ -157,7 +158,7 @@ def test_gradient_is_the_adjoint(rng, shape, output_size, method):
     """The backward pass is the transpose of the forward linear map."""
     x = rng.normal(size=(1,) + shape + (1,)).astype("float32")
     g = rng.normal(size=(1,) + output_size + (1,)).astype("float32")
-    grad = _vjp(
+    grad = vjp(
         lambda t: fourier.spectral_pool(t, output_size, method=method), x, g
     )
     a = fourier.resample_matrix(shape[0], output_size[0])
@@ -169,25 +170,6 @@ def test_gradient_is_the_adjoint(rng, shape, output_size, method):
     assert np.isclose(
         np.sum(forward * g), np.sum(x * np.asarray(grad)), rtol=1e-4
     )
-
-
-def _vjp(function, x, cotangent):
-    """Vector-Jacobian product on the active backend."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.convert_to_tensor(x)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = function(x)
-        return tape.gradient(y, x, output_gradients=tf.constant(cotangent))
-    if backend == "jax":
-        import jax
-
-        _, pullback = jax.vjp(function, x)
-        return pullback(cotangent)[0]
-    pytest.skip(f"no gradient helper for backend {backend}")
 
 
 @pytest.mark.parametrize("method", ["fft", "matmul"])

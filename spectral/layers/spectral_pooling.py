@@ -4,7 +4,8 @@ import keras
 
 from spectral import fourier
 from spectral._validation import check_norm
-from spectral._validation import spatial_shape
+from spectral._validation import check_output_size
+from spectral._validation import resized_shape
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
 
@@ -57,16 +58,9 @@ class SpectralPooling2D(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def build(self, input_shape):
-        height, width = spatial_shape(
-            input_shape, self.data_format, type(self).__name__
+        check_output_size(
+            self.output_size, input_shape, self.data_format, type(self).__name__
         )
-        if self.output_size[0] > height or self.output_size[1] > width:
-            raise ValueError(
-                "Invalid value for argument `output_size`. Expected positive "
-                "integers no larger than the input size. Received: "
-                f"output_size={self.output_size} for input of spatial size "
-                f"{(height, width)}."
-            )
 
     def call(self, inputs):
         return fourier.spectral_pool(
@@ -74,10 +68,7 @@ class SpectralPooling2D(keras.layers.Layer):
         )
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
-        shape[axes[0]], shape[axes[1]] = self.output_size
-        return tuple(shape)
+        return resized_shape(input_shape, self.output_size, self.data_format)
 
     def get_config(self):
         return {
