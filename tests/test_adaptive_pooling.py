@@ -37,13 +37,15 @@ def test_values_equal_keras_and_naive_loops(shape, mode, rng):
     h, oh, w, ow = shape
     x = rng.standard_normal((3, h, w, 4)).astype("float32")
     ours = keras.ops.convert_to_numpy(AdaptivePooling2D((oh, ow), mode)(x))
-    keras_out = keras.ops.convert_to_numpy(KERAS_LAYERS[mode]((oh, ow))(x))
     assert_close(ours, naive_adaptive(x, oh, ow, mode))
-    if keras.backend.backend() == "tensorflow":
-        # Keras 3.15's JAX adaptive max pooling returns NaN and wrong values
-        # for some shapes (e.g. 7x5 -> 7x2: the naive loops and TensorFlow
-        # agree with each other and with us), so it is compared on TF only.
-        assert_close(ours, keras_out)
+    # Keras 3.15's JAX adaptive max pooling returns NaN and wrong values for
+    # some shapes (e.g. 7x5 -> 7x2: the naive loops and TensorFlow agree with
+    # each other and with us), so Keras is the oracle on TensorFlow only; its
+    # TensorFlow layers kill the process (SIGFPE) for an output size of 1 on
+    # some CPUs, so those shapes rest on the naive loops.
+    if keras.backend.backend() == "tensorflow" and min(oh, ow) > 1:
+        keras_out = KERAS_LAYERS[mode]((oh, ow))(x)
+        assert_close(ours, keras.ops.convert_to_numpy(keras_out))
 
 
 @pytest.mark.parametrize("mode", ["max", "average"])

@@ -62,33 +62,46 @@ CASES = [
 def test_outputs_and_gradients_equal_conv2d(
     rng, kernel_size, padding, data_format
 ):
-    shape = (2, 9, 11, 3) if data_format == "channels_last" else (2, 3, 9, 11)
-    x = rng.normal(size=shape).astype("float32")
+    """Outputs and input/kernel/bias gradients equal `Conv2D`'s.
+
+    The oracle always runs channels_last: TensorFlow's CPU `Conv2D` has an
+    NCHW kernel only on some CPUs (oneDNN builds), so a channels_first
+    `FFTConv2D` is compared with `Conv2D` on the transposed input.
+    """
+    x = rng.normal(size=(2, 9, 11, 3)).astype("float32")
     common = dict(
-        padding=padding,
-        data_format=data_format,
-        activation="tanh",
-        bias_initializer="random_normal",
+        padding=padding, activation="tanh", bias_initializer="random_normal"
     )
-    fft = layers.FFTConv2D(4, kernel_size, **common)
+    fft = layers.FFTConv2D(4, kernel_size, data_format=data_format, **common)
     conv = keras.layers.Conv2D(4, kernel_size, **common)
-    fft(x)
+    to_layer = (lambda a: a) if data_format == "channels_last" else _to_first
+    from_layer = (lambda a: a) if data_format == "channels_last" else _to_last
+    fft(to_layer(x))
     conv(x)
     conv.set_weights(fft.get_weights())  # identical layouts
-    assert_close(fft(x), conv(x), size=9 * 11 * 3)
-    grads_fft = _gradients(fft, x)
-    grads_conv = _gradients(conv, x)
-    for a, b in zip(grads_fft, grads_conv):
+    assert_close(from_layer(np.asarray(fft(to_layer(x)))), conv(x), size=297)
+    weights = (
+        np.random.default_rng(9)
+        .normal(size=conv.compute_output_shape(x.shape))
+        .astype("float32")
+    )
+    g_fft = _gradients(fft, to_layer(x), to_layer(weights))
+    g_conv = _gradients(conv, x, weights)
+    assert_close(from_layer(np.asarray(g_fft[0])), g_conv[0], size=594)
+    for a, b in zip(g_fft[1:], g_conv[1:]):
         assert_close(a, b, size=2 * 9 * 11 * 3)
 
 
-def _gradients(layer, x):
-    """Gradients of a fixed scalar w.r.t. input, kernel and bias."""
-    weights = (
-        np.random.default_rng(9)
-        .normal(size=layer.compute_output_shape(x.shape))
-        .astype("float32")
-    )
+def _to_first(a):
+    return np.transpose(a, (0, 3, 1, 2))
+
+
+def _to_last(a):
+    return np.transpose(a, (0, 2, 3, 1))
+
+
+def _gradients(layer, x, weights):
+    """Gradients of `sum(layer(x) * weights)` w.r.t. input, kernel, bias."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
