@@ -132,3 +132,15 @@ def test_import_selects_jax_when_tensorflow_is_missing(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "jax"
+
+
+def test_readme_opens_with_title_then_the_two_commands():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    lines = [line for line in readme.splitlines() if line.strip()]
+    assert lines[0].startswith("# "), "the README must open with its title"
+    assert lines[1] == "```bash"
+    commands = lines[2 : lines.index("```", 2)]
+    assert [c.split("#")[0].strip() for c in commands] == [
+        "make book",
+        "make test",
+    ]
