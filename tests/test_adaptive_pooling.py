@@ -100,3 +100,15 @@ def test_errors():
         AdaptivePooling2D(9)(np.zeros((1, 8, 8, 1), "float32"))
     with pytest.raises(ValueError, match="output_size"):
         adaptive.adaptive_windows(4, 5)
+
+
+def test_max_propagates_non_finite_values_like_the_naive_loops(rng):
+    x = rng.standard_normal((1, 9, 7, 2)).astype("float32")
+    x[0, 2, 3, 0] = np.nan
+    x[0, 6, 1, 1] = np.inf
+    ours = keras.ops.convert_to_numpy(AdaptivePooling2D((4, 3), "max")(x))
+    expected = naive_adaptive(x, 4, 3, "max")
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected))
+    finite = ~np.isnan(expected)
+    np.testing.assert_array_equal(ours[finite], expected[finite])
+    assert np.isnan(ours).any() and np.isinf(ours).any()
