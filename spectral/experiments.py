@@ -72,9 +72,10 @@ class TrainConfig:
         test_every_epoch: evaluate the test set after every epoch (True) or
             only after the last one (False: cheaper; every choice is made on
             the validation split anyway).
-        jit_compile: passed to `model.compile` (None: Keras's "auto"; True:
-            XLA, which on TensorFlow's CPU kernels trains the §5.1 network
-            about as fast with adaptive as with spectral pooling).
+        jit_compile: passed to `model.compile` (None: Keras's "auto";
+            True: XLA; False: none, which on TensorFlow's CPU kernels
+            trains the §5.1 network fastest with every pooling arm, and
+            makes TensorFlow's ops deterministic).
         seed: seeds weights, batch order, augmentation, frequency dropout.
     """
 
