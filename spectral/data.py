@@ -19,12 +19,14 @@ The data directory is the `data_dir` argument, else the environment
 variable `SPECTRAL_DATA_DIR`, else `~/.keras/datasets`.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import io
 import os
 import pickle
 import tarfile
+import zipfile
 from pathlib import Path
 
 import keras
@@ -55,6 +57,7 @@ CIFAR_ARCHIVES = {
 JPEG_COPY = "cifar10-jpeg.npz"
 EXACT_SUBSET = "cifar10_exact_subset.npz"
 SOURCE_OFFICIAL = "official archive"
+COARSE_CLASSES = 20
 SOURCE_JPEG = "JPEG-compressed copy of CIFAR-10 (cifar10-jpeg.npz)"
 SOURCE_EXACT_SUBSET = "exact CIFAR-10 pixels, 6,182-image subset"
 SOURCE_SYNTHETIC = "synthetic images (not real data)"
@@ -89,6 +92,63 @@ class CifarData:
     y_test_coarse: np.ndarray = None
     x_val: np.ndarray = None
     y_val: np.ndarray = None
+
+    def __post_init__(self):
+        """Checks shapes, counts and label ranges of every split."""
+        k = len(self.class_names)
+        if k < 2:
+            raise ValueError(
+                f"{self._where()}: expected at least 2 class names, "
+                f"received {k}: {tuple(self.class_names)!r}."
+            )
+        splits = [
+            ("train", self.x_train, self.y_train, self.y_train_coarse),
+            ("test", self.x_test, self.y_test, self.y_test_coarse),
+        ]
+        if self.x_val is not None or self.y_val is not None:
+            splits.append(("validation", self.x_val, self.y_val, None))
+        for split, images, labels, coarse in splits:
+            self._check_split(split, images, labels, k, "labels")
+            if coarse is not None:
+                self._check_split(
+                    split, images, coarse, COARSE_CLASSES, "coarse labels"
+                )
+
+    def _where(self):
+        return f"{self.name} data from {self.source}"
+
+    def _check_split(self, split, images, labels, num_classes, what):
+        if images is None or labels is None:
+            raise ValueError(
+                f"{self._where()}: the {split} split needs both images and "
+                f"labels, received {'no images' if images is None else 'no labels'}."
+            )
+        if np.ndim(images) != 4 or np.shape(images)[-1] not in (1, 3):
+            raise ValueError(
+                f"{self._where()}: {split} images must be an array of shape "
+                f"(n, height, width, 1 or 3); received shape "
+                f"{np.shape(images)}."
+            )
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or len(labels) != len(images):
+            raise ValueError(
+                f"{self._where()}: {split} has {len(images)} images but "
+                f"{what} of shape {labels.shape}; expected one label per "
+                "image."
+            )
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(
+                f"{self._where()}: {split} {what} must be integers; "
+                f"received dtype {labels.dtype}."
+            )
+        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            bad = labels[(labels < 0) | (labels >= num_classes)]
+            raise ValueError(
+                f"{self._where()}: {split} {what} must lie in "
+                f"[0, {num_classes}) for {num_classes} classes; found "
+                f"{bad.size} outside, e.g. {int(bad[0])}. The file is corrupt "
+                "or its class names do not match its labels."
+            )
 
     @property
     def num_classes(self):
@@ -336,7 +396,10 @@ def _decode_jpegs(blob, offsets):
     images = np.empty((len(offsets) - 1, 32, 32, 3), np.uint8)
     for i in range(len(offsets) - 1):
         data = blob[offsets[i] : offsets[i + 1]].tobytes()
-        images[i] = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        try:
+            images[i] = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"image {i} does not decode: {error}") from error
     return images
 
 
@@ -353,7 +416,7 @@ def load_cifar10_jpeg(path):
         ValueError: if the file lacks the expected arrays.
     """
     path = Path(path)
-    with np.load(path, allow_pickle=False) as archive:
+    with _open_npz(path, "the JPEG CIFAR-10 copy") as archive:
         keys = set(archive.files)
         needed = {
             "train_jpeg",
@@ -369,17 +432,44 @@ def load_cifar10_jpeg(path):
                 f"{path} is not the JPEG CIFAR-10 copy: missing arrays "
                 f"{sorted(needed - keys)}."
             )
-        x_train = _decode_jpegs(archive["train_jpeg"], archive["train_offsets"])
-        x_test = _decode_jpegs(archive["test_jpeg"], archive["test_offsets"])
-        return CifarData(
-            x_train,
-            archive["train_labels"].astype(np.int64),
-            x_test,
-            archive["test_labels"].astype(np.int64),
-            tuple(str(n) for n in archive["class_names"]),
-            "cifar10",
-            SOURCE_JPEG,
-        )
+        try:
+            x_train = _decode_jpegs(
+                archive["train_jpeg"], archive["train_offsets"]
+            )
+            x_test = _decode_jpegs(archive["test_jpeg"], archive["test_offsets"])
+            y_train = archive["train_labels"].astype(np.int64)
+            y_test = archive["test_labels"].astype(np.int64)
+            names = tuple(str(n) for n in archive["class_names"])
+        except _NPZ_ERRORS as error:
+            raise _corrupt_npz(path, "the JPEG CIFAR-10 copy", error) from error
+    return CifarData(x_train, y_train, x_test, y_test, names, "cifar10", SOURCE_JPEG)
+
+
+_NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+
+
+def _corrupt_npz(path, what, error):
+    return ValueError(
+        f"Could not read {path} as {what} (truncated or corrupt?): "
+        f"{type(error).__name__}: {error}. Copy the file again; see the "
+        "data README for its sha256."
+    )
+
+
+@contextlib.contextmanager
+def _open_npz(path, what):
+    """`np.load` of an npz whose errors name the file and the fix."""
+    with open(path, "rb") as handle:  # closed on every error below
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except _NPZ_ERRORS as error:
+            raise _corrupt_npz(path, what, error) from error
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(
+                f"{path} is a single .npy array, not {what} (.npz)."
+            )
+        with archive:
+            yield archive
 
 
 def load_cifar10_exact_subset(path):
@@ -388,16 +478,24 @@ def load_cifar10_exact_subset(path):
     Returns a `CifarData` with the 5,165 training and 1,017 test images
     whose official pixels are known, and their labels.
     """
-    with np.load(Path(path), allow_pickle=False) as archive:
-        return CifarData(
-            archive["x_train_subset"],
-            archive["y_train"][archive["train_idx"]].astype(np.int64),
-            archive["x_test_subset"],
-            archive["y_test"][archive["test_idx"]].astype(np.int64),
-            tuple(f"class_{i}" for i in range(10)),
-            "cifar10",
-            SOURCE_EXACT_SUBSET,
-        )
+    path = Path(path)
+    what = "the exact CIFAR-10 subset"
+    with _open_npz(path, what) as archive:
+        try:
+            arrays = (
+                archive["x_train_subset"],
+                archive["y_train"][archive["train_idx"]].astype(np.int64),
+                archive["x_test_subset"],
+                archive["y_test"][archive["test_idx"]].astype(np.int64),
+            )
+        except (*_NPZ_ERRORS, IndexError) as error:
+            raise _corrupt_npz(path, what, error) from error
+    return CifarData(
+        *arrays,
+        tuple(f"class_{i}" for i in range(10)),
+        "cifar10",
+        SOURCE_EXACT_SUBSET,
+    )
 
 
 def synthetic_images(

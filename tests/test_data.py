@@ -283,3 +283,102 @@ def test_every_default_photograph_loads():
     pytest.importorskip("skimage")
     images, names = data.sample_photographs(32)
     assert images.shape == (len(data.PHOTOGRAPHS), 32, 32, 3)
+
+
+# --- every data source checks labels, counts and class names at load time
+
+
+def _rewrite_npz(path, **changes):
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays.update(changes)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("label", [42, -1])
+def test_official_folder_with_a_label_out_of_range_is_refused(
+    tmp_path, rng, label
+):
+    folder, _ = _write_official(tmp_path, "cifar10", rng, as_folder=True)
+    member = folder / "data_batch_3"
+    batch = pickle.loads(member.read_bytes())
+    batch[b"labels"][1] = label
+    member.write_bytes(pickle.dumps(batch))
+    with pytest.raises(ValueError, match=rf"train labels must lie in \[0, 10\).*e\.g\. {label}"):
+        data.load_cifar("cifar10", data_dir=tmp_path, download=False)
+
+
+@pytest.mark.parametrize("label", [99, 255])
+def test_jpeg_copy_with_a_label_out_of_range_is_refused(tmp_path, rng, label):
+    _write_jpeg_copy(tmp_path, rng)
+    _rewrite_npz(
+        tmp_path / data.JPEG_COPY, test_labels=np.array([1, label], np.uint8)
+    )
+    with pytest.raises(ValueError, match=r"JPEG-compressed.*test labels"):
+        data.load_cifar("cifar10", data_dir=tmp_path, download=False)
+
+
+def test_fewer_class_names_than_labels_is_refused(tmp_path, rng):
+    _write_jpeg_copy(tmp_path, rng)
+    _rewrite_npz(tmp_path / data.JPEG_COPY, class_names=np.array(["a", "b"]))
+    with pytest.raises(ValueError, match=r"\[0, 2\) for 2 classes"):
+        data.load_cifar("cifar10", data_dir=tmp_path, download=False)
+
+
+def test_image_and_label_counts_must_agree(tmp_path, rng):
+    _write_jpeg_copy(tmp_path, rng, count=6)
+    _rewrite_npz(
+        tmp_path / data.JPEG_COPY, train_labels=np.arange(4, dtype=np.uint8)
+    )
+    with pytest.raises(ValueError, match="train has 6 images but labels"):
+        data.load_cifar("cifar10", data_dir=tmp_path, download=False)
+
+
+def test_exact_subset_with_mismatched_counts_is_refused(tmp_path):
+    path = tmp_path / data.EXACT_SUBSET
+    np.savez(
+        path,
+        x_train_subset=np.zeros((6, 32, 32, 3), np.uint8),
+        train_idx=np.arange(4),
+        y_train=np.zeros(10, np.int64),
+        x_test_subset=np.zeros((2, 32, 32, 3), np.uint8),
+        test_idx=np.arange(2),
+        y_test=np.zeros(10, np.int64),
+    )
+    with pytest.raises(ValueError, match="train has 6 images but labels"):
+        data.load_cifar10_exact_subset(path)
+
+
+def test_direct_construction_is_checked():
+    images = np.zeros((3, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="at least 2 class names"):
+        data.CifarData(images, [0, 0, 0], images, [0, 0, 0], ("a",), "x", "y")
+    with pytest.raises(ValueError, match="labels must be integers"):
+        data.CifarData(
+            images, np.zeros(3), images, [0, 0, 0], ("a", "b"), "x", "y"
+        )
+    with pytest.raises(ValueError, match=r"shape \(n, height, width"):
+        data.CifarData(
+            images[0], [0], images, [0, 0, 0], ("a", "b"), "x", "y"
+        )
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncate", "garbage", "bad-jpeg"], ids=str
+)
+def test_damaged_jpeg_copy_names_the_file_and_the_fix(tmp_path, rng, damage):
+    _write_jpeg_copy(tmp_path, rng)
+    path = tmp_path / data.JPEG_COPY
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:300])
+    elif damage == "garbage":
+        path.write_bytes(b"\x93NUMPY not really" * 20)
+    else:
+        with np.load(path) as archive:
+            blob = archive["train_jpeg"].copy()
+        blob[:40] = 7  # the first image's header
+        _rewrite_npz(path, train_jpeg=blob)
+    with pytest.raises(ValueError, match="Copy the file again") as info:
+        data.load_cifar("cifar10", data_dir=tmp_path, download=False)
+    assert str(path) in str(info.value)
+    assert "allow_pickle" not in str(info.value)
