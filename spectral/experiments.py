@@ -9,9 +9,15 @@
 * `checkpoints/epoch_NNNN/` — after each finished epoch: `model.keras`
   (weights and optimiser state), `rng.npz` (the state of every random
   generator in the model, which `.keras` files do not keep) and the history
-  so far; `checkpoints/latest` names the newest complete one and is replaced
-  atomically, so a kill at any moment leaves a consistent checkpoint;
+  so far; each is written under a temporary name and renamed when
+  complete, and the newest two are kept, so a kill at any moment leaves a
+  consistent checkpoint and a damaged one falls back to the previous epoch
+  (with a warning); `checkpoints/latest` names the newest;
 * `result.json` — the final result with provenance, written at the end.
+
+Every file is written atomically (temporary file, then rename); on resume
+the history files are reconciled with the checkpoint or result they
+belong to, and a damaged JSON file raises an error naming it and the fix.
 
 A run interrupted at any point (killed, or stopped by `max_epochs` or
 `time_budget`) resumes from its last checkpoint when `train` is called again
@@ -545,47 +551,117 @@ def _seed_states(model):
     ]
 
 
+KEEP_CHECKPOINTS = 2
+
+
 def _save_checkpoint(run_dir, model, history):
+    """Writes `checkpoints/epoch_NNNN/` and keeps the newest two.
+
+    The directory is written under a temporary name and renamed when
+    complete, so a kill leaves either the whole checkpoint or none of it.
+    """
     root = run_dir / "checkpoints"
     name = f"epoch_{len(history):04d}"
     target = root / name
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    model.save(target / "model.keras")
+    partial = root / f"{name}.partial"
+    for stale in (partial, target):
+        if stale.exists():
+            shutil.rmtree(stale)
+    partial.mkdir(parents=True)
+    model.save(partial / "model.keras")
     np.savez(
-        target / "rng.npz",
+        partial / "rng.npz",
         *[keras.ops.convert_to_numpy(v) for v in _seed_states(model)],
     )
-    (target / "history.json").write_text(json.dumps(history, indent=2))
+    (partial / "history.json").write_text(json.dumps(history, indent=2))
+    os.replace(partial, target)
     _write_atomic(root / "latest", name)
-    for old in root.glob("epoch_*"):
-        if old.name != name:
-            shutil.rmtree(old, ignore_errors=True)
+    for old in _checkpoint_dirs(run_dir)[KEEP_CHECKPOINTS:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
-def _load_checkpoint(run_dir):
-    """`(model, history)` of the latest checkpoint, or `(None, [])`."""
-    pointer = run_dir / "checkpoints" / "latest"
-    if not pointer.exists():
-        return None, []
-    target = run_dir / "checkpoints" / pointer.read_text().strip()
+def _checkpoint_dirs(run_dir):
+    """Complete checkpoint directories, newest first."""
+    root = Path(run_dir) / "checkpoints"
+    found = [
+        d
+        for d in root.glob("epoch_*")
+        if d.is_dir() and not d.name.endswith(".partial")
+    ]
+    return sorted(found, key=lambda d: d.name, reverse=True)
+
+
+def _read_checkpoint(target):
     history = json.loads((target / "history.json").read_text())
     model = keras.saving.load_model(target / "model.keras")
-    with np.load(target / "rng.npz") as states:
+    with open(target / "rng.npz", "rb") as handle, np.load(
+        handle, allow_pickle=False
+    ) as states:
         variables = _seed_states(model)
         if len(states.files) != len(variables):
             raise ValueError(
-                f"{target} holds {len(states.files)} random-generator states "
-                f"for a model with {len(variables)}."
+                f"{len(states.files)} random-generator states for a model "
+                f"with {len(variables)}"
             )
         for i, variable in enumerate(variables):
             variable.assign(states[f"arr_{i}"])
     return model, history
 
 
+def _load_checkpoint(run_dir):
+    """`(model, history)` of the newest readable checkpoint, or `(None, [])`.
+
+    A damaged checkpoint (truncated model, corrupt random states or history)
+    is skipped with a warning naming it, and the previous one is used; the
+    run then repeats the lost epoch exactly.
+
+    Raises:
+        ValueError: if checkpoints exist but none can be read.
+    """
+    candidates = _checkpoint_dirs(run_dir)
+    failures = []
+    for target in candidates:
+        try:
+            return _read_checkpoint(target)
+        except Exception as error:  # any damage: try the previous epoch
+            failures.append(f"{target}: {type(error).__name__}: {error}")
+            if target is not candidates[-1]:
+                warnings.warn(
+                    f"Checkpoint {target} is damaged "
+                    f"({type(error).__name__}: {error}); resuming from the "
+                    "previous one.",
+                    stacklevel=3,
+                )
+    if failures:
+        raise ValueError(
+            f"No readable checkpoint in {Path(run_dir) / 'checkpoints'}:\n"
+            + "\n".join(failures)
+            + f"\nDelete {run_dir} to train the run again from the start."
+        )
+    return None, []
+
+
+def _read_json(path, what):
+    """A JSON file of a run directory; errors name the file and the fix."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"{path} ({what}) is not valid JSON ({error}): the file is "
+            f"damaged. {_FIXES[what]}"
+        ) from error
+
+
+_FIXES = {
+    "the run's configuration": "Delete it to let the next call write it "
+    "again from the requested configuration (the checkpoints are kept).",
+    "the run's result": "Delete it: the next call finishes the run again "
+    "from its last checkpoint and rewrites it.",
+}
+
+
 def checkpoint_bytes(config, num_classes=10):
-    """Size in bytes of one checkpoint that `train` keeps for `config`.
+    """Size in bytes of one checkpoint of `config` (`train` keeps two).
 
     The network of `config` is built untrained, with its optimiser's state
     (one slot per weight for SGD with momentum, two for Adam), saved exactly
@@ -632,6 +708,17 @@ def _write_atomic(path, text):
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def _reconcile_history(run_dir, history):
+    """Rewrites `history.json`/`.csv` if they differ from `history`."""
+    path = Path(run_dir) / "history.json"
+    try:
+        current = json.loads(path.read_text())
+    except (OSError, ValueError):
+        current = None
+    if current != history:
+        _save_history(Path(run_dir), history)
 
 
 def _save_history(run_dir, history):
@@ -743,7 +830,7 @@ def _train(
 ):
     config_path = run_dir / "config.json"
     if config_path.exists():
-        stored = json.loads(config_path.read_text())
+        stored = _read_json(config_path, "the run's configuration")
         if not resume:
             raise ValueError(
                 f"{run_dir} already holds a run; pass resume=True to continue "
@@ -756,7 +843,10 @@ def _train(
             )
         result_path = run_dir / "result.json"
         if result_path.exists():
-            return Result.from_json(result_path.read_text())
+            _read_json(result_path, "the run's result")
+            result = Result.from_json(result_path.read_text())
+            _reconcile_history(run_dir, result.history)
+            return result
     if keras.backend.backend() == "tensorflow" and not config.jit_compile:
         # TensorFlow refuses XLA once op determinism is on (Keras then
         # silently compiles without it), so runs with `jit_compile=True`
@@ -772,6 +862,10 @@ def _train(
     model, history = _load_checkpoint(run_dir)
     if model is None:
         model = build_training_model(config, dataset)
+    else:
+        # A kill between a checkpoint and the history write, or a fallback
+        # to an older checkpoint, leaves history files out of step.
+        _reconcile_history(run_dir, history)
     # The configuration is committed only now that data and model exist, so
     # a start that failed (missing data, bad argument) leaves no run behind.
     if not config_path.exists():
@@ -809,6 +903,7 @@ def _train(
             row["val_loss"] = float(val_loss)
             row["val_error"] = 1.0 - float(val_accuracy)
         row["learning_rate"] = learning_rate
+        row["backend"] = keras.backend.backend()
         row["seconds"] = time.time() - epoch_start
         history.append(row)
         _save_checkpoint(run_dir, model, history)
@@ -818,6 +913,11 @@ def _train(
     info = provenance()
     info["wall_seconds_this_call"] = time.time() - start
     info["train_seconds_total"] = sum(row["seconds"] for row in history)
+    # A run resumed on another backend (or machine) keeps every backend it
+    # trained with; rows from before this field count as this call's.
+    info["backends"] = list(
+        dict.fromkeys(row.get("backend", info["backend"]) for row in history)
+    )
     info["data_parallel_devices"] = (
         len(distribution.device_mesh.devices.flatten()) if distribution else 1
     )

@@ -445,3 +445,85 @@ def test_a_second_process_is_refused_and_stale_locks_replaced(tmp_path):
     with pytest.warns(UserWarning, match="stale lock"):
         assert experiments.train(config, run_dir).complete
     assert not lock.exists()
+
+
+# --- damaged or out-of-step run directories
+
+
+@pytest.mark.parametrize("damage", ["model", "rng", "history"])
+def test_a_damaged_checkpoint_falls_back_to_the_previous_one(
+    tmp_path, damage
+):
+    config = experiments.TrainConfig(**SMALL)  # 3 epochs
+    dataset = experiments.load_dataset(config)
+    straight = experiments.train(
+        config, tmp_path / "straight", verbose=0, dataset=dataset
+    )
+    run = tmp_path / "damaged"
+    experiments.train(config, run, verbose=0, max_epochs=2, dataset=dataset)
+    kept = sorted(p.name for p in (run / "checkpoints").glob("epoch_*"))
+    assert kept == ["epoch_0001", "epoch_0002"]  # the newest two
+    newest = run / "checkpoints" / "epoch_0002"
+    file = {"model": "model.keras", "rng": "rng.npz", "history": "history.json"}
+    path = newest / file[damage]
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
+    with pytest.warns(UserWarning, match="epoch_0002 is damaged"):
+        resumed = experiments.train(config, run, verbose=0, dataset=dataset)
+    assert resumed.complete and len(resumed.history) == 3
+    np.testing.assert_allclose(
+        [r["train_loss"] for r in resumed.history],
+        [r["train_loss"] for r in straight.history],
+        rtol=1e-5,
+    )
+    assert json.loads((run / "history.json").read_text()) == resumed.history
+
+
+def test_no_readable_checkpoint_says_how_to_start_over(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 2})
+    experiments.train(config, tmp_path, verbose=0, max_epochs=1)
+    (tmp_path / "checkpoints" / "epoch_0001" / "model.keras").write_bytes(b"")
+    with pytest.raises(ValueError, match="(?s)No readable checkpoint.*Delete"):
+        experiments.train(config, tmp_path, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "name,what", [("config.json", "configuration"), ("result.json", "result")]
+)
+def test_corrupt_json_names_the_file_and_the_fix(tmp_path, name, what):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
+    experiments.train(config, tmp_path, verbose=0)
+    (tmp_path / name).write_text('{"truncated": ')
+    with pytest.raises(ValueError, match=rf"{name} \(the run's {what}\).*Delete"):
+        experiments.train(config, tmp_path, verbose=0)
+
+
+def test_history_files_are_reconciled_with_the_result(tmp_path):
+    """A kill between the last checkpoint and the history write."""
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 2})
+    result = experiments.train(config, tmp_path, verbose=0)
+    behind = result.history[:1]
+    (tmp_path / "history.json").write_text(json.dumps(behind))
+    again = experiments.train(config, tmp_path, verbose=0)
+    assert json.loads((tmp_path / "history.json").read_text()) == again.history
+    assert len((tmp_path / "history.csv").read_text().splitlines()) == 3
+    # ... and without a result yet: the checkpoint's history wins.
+    (tmp_path / "result.json").unlink()
+    (tmp_path / "history.json").write_text(json.dumps(behind))
+    resumed = experiments.train(config, tmp_path, verbose=0)
+    assert resumed.history == result.history
+    assert json.loads((tmp_path / "history.json").read_text()) == result.history
+
+
+def test_provenance_keeps_every_backend_a_run_trained_with(tmp_path):
+    import keras
+
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 2})
+    experiments.train(config, tmp_path, verbose=0, max_epochs=1)
+    stored = tmp_path / "checkpoints" / "epoch_0001" / "history.json"
+    rows = json.loads(stored.read_text())
+    assert rows[0]["backend"] == keras.backend.backend()
+    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
+    rows[0]["backend"] = other  # as if the first epoch ran elsewhere
+    stored.write_text(json.dumps(rows))
+    result = experiments.train(config, tmp_path, verbose=0)
+    assert result.provenance["backends"] == [other, keras.backend.backend()]
