@@ -165,3 +165,29 @@ def test_valid_kernel_larger_than_input_is_rejected():
 def test_dynamic_spatial_size_is_rejected():
     with pytest.raises(ValueError, match="static spatial dimensions"):
         layers.FFTConv2D(2, 3).build((None, None, 8, 1))
+
+
+def test_errors_are_global_as_the_docstring_says(rng):
+    """One non-finite pixel spoils the whole FFT output; a spike's round-off
+    reaches outputs that Conv2D computes exactly."""
+    x = rng.normal(size=(1, 16, 16, 1)).astype("float32")
+    fft = layers.FFTConv2D(1, 3, padding="same", use_bias=False)
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False)
+    fft(x)
+    conv(x)
+    conv.set_weights(fft.get_weights())
+    bad = x.copy()
+    bad[0, 2, 2, 0] = np.nan
+    out_fft = keras.ops.convert_to_numpy(fft(bad))
+    out_conv = keras.ops.convert_to_numpy(conv(bad))
+    assert np.isnan(out_fft).all()
+    assert np.isnan(out_conv).sum() == 9  # only the 3x3 neighbourhood
+    spike = x.copy()
+    spike[0, 2, 2, 0] = 1e6
+    far = (slice(None), slice(8, None), slice(8, None))  # no window holds it
+    error = np.abs(
+        keras.ops.convert_to_numpy(fft(spike))[far]
+        - keras.ops.convert_to_numpy(conv(spike))[far]
+    ).max()
+    assert error > 1e-3  # ~1e6 * float32 epsilon, not Conv2D's ~1e-7
+    assert error < 1e6 * 1e-5

@@ -26,6 +26,15 @@ class FFTConv2D(keras.layers.Layer):
     FFT math runs in float32; outputs are cast to the compute dtype. FFT
     convolution pays off for large kernels; the book measures the crossover.
 
+    Where it is *not* a drop-in: every output of an FFT depends on every
+    input, so errors are global rather than local. One `NaN` or `inf`
+    pixel makes the whole output map `NaN` (`Conv2D` spoils only the
+    outputs whose window holds it), and float32 round-off scales with the
+    largest value in the map: next to a spike of 1e6, outputs far from it
+    (where `Conv2D` is exact) carry absolute errors of order 1e6 * 1e-7 *
+    log(size), which swamps small values. Use `Conv2D` where inputs can be
+    non-finite or span many orders of magnitude.
+
     Args:
         filters: int, the number of output channels.
         kernel_size: int or tuple of 2 ints.
