@@ -202,3 +202,24 @@ def conv_output_shape(
         shape[axis] = -(-size // s) if size > 0 else 0
     shape[-1 if data_format == "channels_last" else 1] = filters
     return tuple(shape)
+
+
+def real_inputs(inputs, layer):
+    """`inputs` as a real floating tensor of `layer`'s compute dtype.
+
+    Integer and boolean inputs (e.g. uint8 images) are cast explicitly, so
+    the math runs in floating point and the output's dtype is the one the
+    layer declares; complex inputs are refused, since the layers' math is
+    defined for real signals only and would silently drop the imaginary
+    part.
+    """
+    dtype = keras.backend.standardize_dtype(inputs.dtype)
+    if "complex" in dtype:
+        raise TypeError(
+            f"Invalid dtype for the inputs of {type(layer).__name__}. "
+            f"Expected real numbers (float, int or bool, which are cast to "
+            f"{layer.compute_dtype}). Received: dtype={dtype}"
+        )
+    if "float" in dtype:
+        return inputs
+    return keras.ops.cast(inputs, layer.compute_dtype)

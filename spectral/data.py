@@ -119,9 +119,10 @@ class CifarData:
 
     def _check_split(self, split, images, labels, num_classes, what):
         if images is None or labels is None:
+            missing = "images" if images is None else "labels"
             raise ValueError(
                 f"{self._where()}: the {split} split needs both images and "
-                f"labels, received {'no images' if images is None else 'no labels'}."
+                f"labels; received no {missing}."
             )
         if np.ndim(images) != 4 or np.shape(images)[-1] not in (1, 3):
             raise ValueError(
@@ -436,13 +437,17 @@ def load_cifar10_jpeg(path):
             x_train = _decode_jpegs(
                 archive["train_jpeg"], archive["train_offsets"]
             )
-            x_test = _decode_jpegs(archive["test_jpeg"], archive["test_offsets"])
+            x_test = _decode_jpegs(
+                archive["test_jpeg"], archive["test_offsets"]
+            )
             y_train = archive["train_labels"].astype(np.int64)
             y_test = archive["test_labels"].astype(np.int64)
             names = tuple(str(n) for n in archive["class_names"])
         except _NPZ_ERRORS as error:
             raise _corrupt_npz(path, "the JPEG CIFAR-10 copy", error) from error
-    return CifarData(x_train, y_train, x_test, y_test, names, "cifar10", SOURCE_JPEG)
+    return CifarData(
+        x_train, y_train, x_test, y_test, names, "cifar10", SOURCE_JPEG
+    )
 
 
 _NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)

@@ -594,9 +594,10 @@ def _checkpoint_dirs(run_dir):
 def _read_checkpoint(target):
     history = json.loads((target / "history.json").read_text())
     model = keras.saving.load_model(target / "model.keras")
-    with open(target / "rng.npz", "rb") as handle, np.load(
-        handle, allow_pickle=False
-    ) as states:
+    with (
+        open(target / "rng.npz", "rb") as handle,
+        np.load(handle, allow_pickle=False) as states,
+    ):
         variables = _seed_states(model)
         if len(states.files) != len(variables):
             raise ValueError(

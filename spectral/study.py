@@ -26,8 +26,9 @@ experiments, each a list of independent *units* (one training run each):
   or spectral pooling, flips and translations; seeds 0-4.
 
 Every unit trains on a fixed subset of CIFAR-10's training set (the same for
-every seed and arm; the pooling ablation uses all of it), is checked after every epoch on a fixed validation split
-of 5,000 held-out training images, and reports its error on the full
+every seed and arm; the pooling ablation uses all of it), is checked after
+every epoch on a fixed validation split of 5,000 held-out training images,
+and reports its error on the full
 10,000-image test set after its last epoch. A finished unit is written to
 `results/laptop/runs/<name>.json` (configuration, per-epoch history, test
 error, wall time, provenance); that file is the record. Training resumes

@@ -14,8 +14,14 @@ KERAS_LAYERS = {
     "max": keras.layers.AdaptiveMaxPooling2D,
     "average": keras.layers.AdaptiveAveragePooling2D,
 }
-SHAPES = [(32, 27, 32, 27), (27, 22, 26, 21), (15, 12, 16, 9), (7, 7, 5, 2),
-          (8, 4, 9, 3), (6, 1, 5, 1)]
+SHAPES = [
+    (32, 27, 32, 27),
+    (27, 22, 26, 21),
+    (15, 12, 16, 9),
+    (7, 7, 5, 2),
+    (8, 4, 9, 3),
+    (6, 1, 5, 1),
+]
 
 
 def naive_adaptive(x, out_h, out_w, mode):

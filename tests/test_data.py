@@ -304,7 +304,9 @@ def test_official_folder_with_a_label_out_of_range_is_refused(
     batch = pickle.loads(member.read_bytes())
     batch[b"labels"][1] = label
     member.write_bytes(pickle.dumps(batch))
-    with pytest.raises(ValueError, match=rf"train labels must lie in \[0, 10\).*e\.g\. {label}"):
+    with pytest.raises(
+        ValueError, match=rf"train labels must lie in \[0, 10\).*e\.g\. {label}"
+    ):
         data.load_cifar("cifar10", data_dir=tmp_path, download=False)
 
 
@@ -358,14 +360,10 @@ def test_direct_construction_is_checked():
             images, np.zeros(3), images, [0, 0, 0], ("a", "b"), "x", "y"
         )
     with pytest.raises(ValueError, match=r"shape \(n, height, width"):
-        data.CifarData(
-            images[0], [0], images, [0, 0, 0], ("a", "b"), "x", "y"
-        )
+        data.CifarData(images[0], [0], images, [0, 0, 0], ("a", "b"), "x", "y")
 
 
-@pytest.mark.parametrize(
-    "damage", ["truncate", "garbage", "bad-jpeg"], ids=str
-)
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "bad-jpeg"], ids=str)
 def test_damaged_jpeg_copy_names_the_file_and_the_fix(tmp_path, rng, damage):
     _write_jpeg_copy(tmp_path, rng)
     path = tmp_path / data.JPEG_COPY

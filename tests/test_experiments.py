@@ -451,9 +451,7 @@ def test_a_second_process_is_refused_and_stale_locks_replaced(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["model", "rng", "history"])
-def test_a_damaged_checkpoint_falls_back_to_the_previous_one(
-    tmp_path, damage
-):
+def test_a_damaged_checkpoint_falls_back_to_the_previous_one(tmp_path, damage):
     config = experiments.TrainConfig(**SMALL)  # 3 epochs
     dataset = experiments.load_dataset(config)
     straight = experiments.train(
@@ -493,7 +491,9 @@ def test_corrupt_json_names_the_file_and_the_fix(tmp_path, name, what):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
     experiments.train(config, tmp_path, verbose=0)
     (tmp_path / name).write_text('{"truncated": ')
-    with pytest.raises(ValueError, match=rf"{name} \(the run's {what}\).*Delete"):
+    with pytest.raises(
+        ValueError, match=rf"{name} \(the run's {what}\).*Delete"
+    ):
         experiments.train(config, tmp_path, verbose=0)
 
 

@@ -178,8 +178,10 @@ def test_width_scales_every_layer(network):
         units = getattr(a, "filters", None) or getattr(a, "units", None)
         if units is None:
             continue
-        expected = units if a.name.startswith("classifier") else max(
-            models.MIN_FILTERS, round(units / 4)
+        expected = (
+            units
+            if a.name.startswith("classifier")
+            else max(models.MIN_FILTERS, round(units / 4))
         )
         assert (getattr(b, "filters", None) or b.units) == expected, a.name
 

@@ -144,3 +144,38 @@ def test_readme_opens_with_title_then_the_two_commands():
         "make book",
         "make test",
     ]
+
+
+LAYERS_ON_IMAGES = [
+    lambda: layers.SpectralPooling2D(5),
+    lambda: layers.AdaptivePooling2D(5, "average"),
+    lambda: layers.FrequencyDropout(0.5, seed=1),
+    lambda: layers.FFTConv2D(2, 3, padding="same"),
+    lambda: layers.SpectralConv2D(2, 3, padding="same"),
+]
+
+
+@pytest.mark.parametrize(
+    "make", LAYERS_ON_IMAGES, ids=lambda f: type(f()).__name__
+)
+def test_integer_images_are_cast_to_float_not_quantised(make, rng):
+    images = rng.integers(0, 256, size=(2, 8, 8, 3)).astype("uint8")
+    layer = make()
+    out = layer(images, training=True)
+    assert keras.backend.standardize_dtype(out.dtype) == layer.compute_dtype
+    expected = layer(images.astype("float32"), training=True)
+    if not isinstance(layer, layers.FrequencyDropout):  # random per call
+        assert_close(out, expected)
+    assert not np.allclose(
+        keras.ops.convert_to_numpy(out),
+        np.round(keras.ops.convert_to_numpy(out)),
+    )
+
+
+@pytest.mark.parametrize(
+    "make", LAYERS_ON_IMAGES, ids=lambda f: type(f()).__name__
+)
+def test_complex_inputs_are_refused(make):
+    x = np.ones((1, 8, 8, 3), "complex64")
+    with pytest.raises(TypeError, match="Expected real numbers.*complex64"):
+        make()(keras.ops.convert_to_tensor(x))

@@ -210,8 +210,11 @@ def test_injected_parameters_are_collapsed_and_paths_relative(tmp_path):
         if "injected-parameters" in c["metadata"].get("tags", [])
     ]
     assert len(injected) == 1 and "hide-cell" in injected[0]["metadata"]["tags"]
-    defaults = [c for c in notebook["cells"]
-                if "parameters" in c["metadata"].get("tags", [])]
+    defaults = [
+        c
+        for c in notebook["cells"]
+        if "parameters" in c["metadata"].get("tags", [])
+    ]
     assert len(defaults) == 1
     assert "remove-cell" in defaults[0]["metadata"]["tags"]
     assert "state/cpu/results" in "".join(injected[0]["source"])

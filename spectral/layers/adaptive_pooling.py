@@ -4,6 +4,7 @@ import keras
 
 from spectral import adaptive
 from spectral._validation import check_output_size
+from spectral._validation import real_inputs
 from spectral._validation import resized_shape
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
@@ -28,6 +29,9 @@ class AdaptivePooling2D(keras.layers.Layer):
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
         **kwargs: base `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Integer and boolean inputs are cast to the compute dtype; complex
+    inputs raise a `TypeError`.
 
     Input shape:
         4D float tensor; height and width must be static.
@@ -61,7 +65,10 @@ class AdaptivePooling2D(keras.layers.Layer):
 
     def call(self, inputs):
         return adaptive.adaptive_pool(
-            inputs, self.output_size, self.mode, self.data_format
+            real_inputs(inputs, self),
+            self.output_size,
+            self.mode,
+            self.data_format,
         )
 
     def compute_output_shape(self, input_shape):

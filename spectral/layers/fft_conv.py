@@ -8,6 +8,7 @@ from spectral._validation import channel_count
 from spectral._validation import check_filters
 from spectral._validation import check_padding
 from spectral._validation import conv_output_shape
+from spectral._validation import real_inputs
 from spectral._validation import spatial_shape
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
@@ -48,6 +49,9 @@ class FFTConv2D(keras.layers.Layer):
         bias_regularizer: optional bias regularizer.
         **kwargs: base `keras.layers.Layer` arguments. `strides` and
             `dilation_rate` other than 1 are rejected.
+
+    Integer and boolean inputs are cast to the compute dtype; complex
+    inputs raise a `TypeError`.
 
     Input shape:
         4D tensor with static spatial dimensions.
@@ -135,7 +139,10 @@ class FFTConv2D(keras.layers.Layer):
 
     def call(self, inputs):
         outputs = fourier.fft_conv2d(
-            inputs, self.kernel, self.padding, self.data_format
+            real_inputs(inputs, self),
+            self.kernel,
+            self.padding,
+            self.data_format,
         )
         if self.use_bias:
             shape = (1, 1, 1, -1)

@@ -7,6 +7,7 @@ from keras import ops
 
 from spectral import fourier
 from spectral._validation import check_rate
+from spectral._validation import real_inputs
 from spectral._validation import spatial_shape
 from spectral._validation import standardize_data_format
 
@@ -49,6 +50,9 @@ class FrequencyDropout(keras.layers.Layer):
     Call arguments:
         inputs: 4D tensor with static spatial dimensions.
         training: Python bool; the layer acts only when `True`.
+
+    Integer and boolean inputs are cast to the compute dtype; complex
+    inputs raise a `TypeError`.
 
     Input shape:
         4D tensor, as for `SpectralPooling2D`.
@@ -98,6 +102,7 @@ class FrequencyDropout(keras.layers.Layer):
         return tuple(sizes)
 
     def call(self, inputs, training=None):
+        inputs = real_inputs(inputs, self)
         if not training or self.rate == 0.0:
             return inputs
         return fourier.frequency_lowpass(

@@ -8,6 +8,7 @@ from spectral._validation import channel_count
 from spectral._validation import check_filters
 from spectral._validation import check_padding
 from spectral._validation import conv_output_shape
+from spectral._validation import real_inputs
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
 
@@ -83,6 +84,9 @@ class SpectralConv2D(keras.layers.Layer):
         kernel_regularizer: optional regularizer of the spectral parameters.
         bias_regularizer: optional regularizer of the bias.
         **kwargs: base `keras.layers.Layer` arguments.
+
+    Integer and boolean inputs are cast to the compute dtype; complex
+    inputs raise a `TypeError`.
 
     Input shape:
         4D tensor, as for `keras.layers.Conv2D`.
@@ -184,6 +188,7 @@ class SpectralConv2D(keras.layers.Layer):
         self.spectral_kernel.assign(fourier.kernel_to_spectral(kernel))
 
     def call(self, inputs):
+        inputs = real_inputs(inputs, self)
         kernel = ops.cast(self.kernel, self.compute_dtype)
         outputs = ops.conv(
             ops.cast(inputs, self.compute_dtype),

@@ -5,6 +5,7 @@ import keras
 from spectral import fourier
 from spectral._validation import check_norm
 from spectral._validation import check_output_size
+from spectral._validation import real_inputs
 from spectral._validation import resized_shape
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
@@ -36,6 +37,9 @@ class SpectralPooling2D(keras.layers.Layer):
             `keras.config.image_data_format()`.
         **kwargs: base `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
+    Integer and boolean inputs are cast to the compute dtype; complex
+    inputs raise a `TypeError`.
+
     Input shape:
         4D tensor `(batch, height, width, channels)` (channels_last) or
         `(batch, channels, height, width)`; height and width must be static.
@@ -64,7 +68,10 @@ class SpectralPooling2D(keras.layers.Layer):
 
     def call(self, inputs):
         return fourier.spectral_pool(
-            inputs, self.output_size, self.data_format, self.norm
+            real_inputs(inputs, self),
+            self.output_size,
+            self.data_format,
+            self.norm,
         )
 
     def compute_output_shape(self, input_shape):
