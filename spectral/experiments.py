@@ -552,6 +552,7 @@ def _seed_states(model):
 
 
 KEEP_CHECKPOINTS = 2
+EXIT_INCOMPLETE = 75  # "stopped early, run the same command again"
 
 
 def _save_checkpoint(run_dir, model, history):

@@ -1,8 +1,20 @@
 """Command line: `python -m spectral.train RUN_DIR [--field value ...]`.
 
 Every field of `spectral.experiments.TrainConfig` is an option
-(`--learning-rate 0.01`, `--lr-drops 100 140`, `--augment`). Running the
-same command again resumes the run from its last checkpoint.
+(`--learning-rate 0.01`, `--lr-drops 100 140`, `--augment` /
+`--no-augment`). Running the same command again resumes the run from its
+last checkpoint.
+
+Exit status, the same for every command of the package (`spectral.train`,
+`spectral.study run`, `spectral.reproduce`):
+
+* 0 — finished;
+* 75 — stopped early (`--max-epochs`, `--time-budget`), resumable: run the
+  same command again;
+* 2 — nothing was trained: invalid arguments or configuration, missing or
+  corrupt data, a run directory of another configuration or in use by
+  another process (the message says which and what to do);
+* 1 — an unexpected error (with its traceback).
 
 Example:
 
@@ -15,6 +27,8 @@ import dataclasses
 import sys
 
 from spectral import experiments
+
+EXIT_INVALID = 2
 
 
 def _option_type(field):
@@ -52,7 +66,9 @@ def parser():
     for field in dataclasses.fields(experiments.TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         if isinstance(field.default, bool):
-            result.add_argument(flag, action="store_true", default=None)
+            result.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None
+            )
         elif field.name == "lr_drops":
             result.add_argument(flag, type=int, nargs="*", default=None)
         else:
@@ -66,28 +82,41 @@ def main(argv=None):
 
     args = parser().parse_args(argv)
     values = {}
-    if args.config:
-        with open(args.config) as handle:
-            values.update(json.load(handle))
-    for field in dataclasses.fields(experiments.TrainConfig):
-        value = getattr(args, field.name)
-        if value is not None:
-            values[field.name] = value
-    config = experiments.TrainConfig.from_dict(values)
-    result = experiments.train(
-        config,
-        args.run_dir,
-        max_epochs=args.max_epochs,
-        time_budget=args.time_budget,
-        verbose=0 if args.quiet else "auto",
-    )
+    try:
+        if args.config:
+            try:
+                with open(args.config) as handle:
+                    values.update(json.load(handle))
+            except (OSError, json.JSONDecodeError) as error:
+                raise ValueError(
+                    f"Could not read the --config file {args.config}: {error}"
+                ) from error
+        for field in dataclasses.fields(experiments.TrainConfig):
+            value = getattr(args, field.name)
+            if value is not None:
+                values[field.name] = value
+        config = experiments.TrainConfig.from_dict(values)
+        result = experiments.train(
+            config,
+            args.run_dir,
+            max_epochs=args.max_epochs,
+            time_budget=args.time_budget,
+            verbose=0 if args.quiet else "auto",
+        )
+    except (
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        experiments.RunLockedError,
+    ) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
     state = "complete" if result.complete else "interrupted (resumable)"
     print(
         f"{len(result.history)}/{config.epochs} epochs, {state}; "
         f"test error {result.test_error}; data: {result.data_source}"
     )
-    return 0
-
+    return 0 if result.complete else experiments.EXIT_INCOMPLETE
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -166,7 +166,7 @@ def test_cli_trains_and_resumes(tmp_path, capsys):
         "--lr-drops",
         "--quiet",
     ]
-    assert train_cli.main(args + ["--max-epochs", "1"]) == 0
+    assert train_cli.main(args + ["--max-epochs", "1"]) == 75  # resumable
     assert "1/2 epochs, interrupted" in capsys.readouterr().out
     assert train_cli.main(args) == 0
     out = capsys.readouterr().out
@@ -527,3 +527,29 @@ def test_provenance_keeps_every_backend_a_run_trained_with(tmp_path):
     stored.write_text(json.dumps(rows))
     result = experiments.train(config, tmp_path, verbose=0)
     assert result.provenance["backends"] == [other, keras.backend.backend()]
+
+
+@pytest.mark.parametrize(
+    "extra,match",
+    [
+        (["--learning-rate", "inf"], "learning_rate"),
+        (["--train-size", "-5"], "train_size"),
+        (["--config", "missing.json"], "Could not read the --config file"),
+    ],
+    ids=["inf-rate", "negative-size", "missing-config"],
+)
+def test_cli_refuses_bad_arguments_with_status_2_and_no_run(
+    tmp_path, capsys, extra, match
+):
+    run = tmp_path / "run"
+    args = [str(run), "--dataset", "synthetic", "--quiet"] + extra
+    assert train_cli.main(args) == train_cli.EXIT_INVALID
+    assert match in capsys.readouterr().err
+    assert not (run / "config.json").exists()
+
+
+def test_cli_boolean_options_can_be_switched_off():
+    on = train_cli.parser().parse_args(["r", "--augment"])
+    off = train_cli.parser().parse_args(["r", "--no-augment"])
+    unset = train_cli.parser().parse_args(["r"])
+    assert (on.augment, off.augment, unset.augment) == (True, False, None)
