@@ -118,5 +118,6 @@ def main(argv=None):
     )
     return 0 if result.complete else experiments.EXIT_INCOMPLETE
 
+
 if __name__ == "__main__":
     sys.exit(main())
