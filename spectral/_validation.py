@@ -1,6 +1,9 @@
 """Argument validation shared by the public layers and functions (private)."""
 
+import numbers
+
 import keras
+import numpy as np
 
 _DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -70,7 +73,7 @@ def check_rate(rate, name="rate"):
     Raises:
         ValueError: if `rate` is not a real number in [0, 1].
     """
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
         raise ValueError(
             f"Invalid value for argument `{name}`. Expected a float in "
             f"[0, 1]. Received: {name}={rate!r}"
@@ -148,8 +151,13 @@ def resized_shape(input_shape, output_size, data_format):
 
 
 def check_int(value, name, minimum=1):
-    """Returns `value` after checking it is an int (not bool) >= `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    """Returns `value` as an int after checking it is an integer (Python
+    or numpy, not bool) >= `minimum`."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
         expected = (
             "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         )
@@ -157,7 +165,7 @@ def check_int(value, name, minimum=1):
             f"Invalid value for argument `{name}`. Expected {expected}. "
             f"Received: {name}={value!r}"
         )
-    return value
+    return int(value)
 
 
 def check_filters(filters):

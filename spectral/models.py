@@ -45,8 +45,10 @@ Knobs for studies at reduced scale (the laptop study of the book):
 """
 
 import math
+import numbers
 
 import keras
+import numpy as np
 
 from spectral import layers
 from spectral._validation import check_int
@@ -74,8 +76,8 @@ def scaled_width(count, width):
 
 def _check_width(width):
     if (
-        isinstance(width, bool)
-        or not isinstance(width, (int, float))
+        isinstance(width, (bool, np.bool_))
+        or not isinstance(width, numbers.Real)
         or not (0.0 < float(width) <= 16.0)
     ):
         raise ValueError(
@@ -198,8 +200,8 @@ def build_model(
     else:
         pooling = pooling or "max"
         _check_choice(pooling, "pooling", POOLINGS)
-    check_int(filter_size, "filter_size")
-    check_int(num_classes, "num_classes", minimum=2)
+    filter_size = check_int(filter_size, "filter_size")
+    num_classes = check_int(num_classes, "num_classes", minimum=2)
     width = _check_width(width)
     if not isinstance(frequency_dropout, bool):
         raise ValueError(
@@ -264,12 +266,23 @@ def _spectral_pooling_body(
     pooling="spectral",
     frequency_dropout=True,
 ):
-    check_int(num_blocks, "num_blocks")
-    if not 0.0 < gamma <= 1.0:
+    num_blocks = check_int(num_blocks, "num_blocks")
+    if isinstance(gamma, (bool, np.bool_)) or not (
+        isinstance(gamma, numbers.Real) and 0.0 < gamma <= 1.0
+    ):
         raise ValueError(
             "Invalid value for argument `gamma`. Expected a float in (0, 1]. "
             f"Received: gamma={gamma!r}"
         )
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if isinstance(value, (bool, np.bool_)) or not (
+            isinstance(value, numbers.Real) and 0.0 <= value <= 1.0
+        ):
+            raise ValueError(
+                f"Invalid value for argument `{name}`. Expected a float in "
+                f"[0, 1] (c_m = alpha + (m/M)(beta - alpha) is the kept "
+                f"fraction of the spectrum). Received: {name}={value!r}"
+            )
     sizes = pooled_sizes(inputs.shape[1], gamma, num_blocks)
     widths = pooled_sizes(inputs.shape[2], gamma, num_blocks)
     rates = frequency_dropout_rates(alpha, beta, num_blocks)

@@ -226,3 +226,41 @@ def test_modern_network_halves_the_map(pooling):
     ]
     assert sizes == [16, 8, 4]
     assert model.output_shape == (None, 10)
+
+
+def test_numpy_scalars_are_accepted_where_python_numbers_are():
+    model = models.build_model(
+        "spectral_pooling",
+        num_blocks=np.int64(2),
+        gamma=np.float32(0.75),
+        alpha=np.float64(0.3),
+        beta=np.float32(0.15),
+        width=np.float32(0.25),
+        filter_size=np.int32(3),
+    )
+    reference = models.build_model(
+        "spectral_pooling",
+        num_blocks=2,
+        gamma=0.75,
+        alpha=0.3,
+        beta=0.15,
+        width=0.25,
+    )
+    assert model.count_params() == reference.count_params()
+    layer = layers.FrequencyDropout(np.float32(0.5))
+    assert layer.get_config()["rate"] == 0.5
+    assert type(layers.SpectralConv2D(np.int64(4), 3).filters) is int
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"alpha": 2.0}, "Received: alpha=2.0"),
+        ({"beta": -0.1}, "Received: beta=-0.1"),
+        ({"gamma": "0.85"}, "Received: gamma='0.85'"),
+        ({"width": True}, "Received: width=True"),
+    ],
+)
+def test_out_of_range_arguments_are_refused_at_construction(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        models.build_model("spectral_pooling", num_blocks=2, **kwargs)
