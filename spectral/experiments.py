@@ -1006,6 +1006,11 @@ def error_summary(results, key="test_error"):
         "std": float(np.std(values, ddof=1)) if n > 1 else None,
         "n": n,
         "per_seed": values,
+        "spread": (
+            f"standard deviation {np.std(values, ddof=1):.2%} over {n} seeds"
+            if n > 1
+            else "a single seed, so no spread is measured"
+        ),
     }
 
 

@@ -293,8 +293,12 @@ def markdown_table(rows, columns, formats=None):
     from IPython.display import Markdown
 
     formats = formats or {}
+
+    def cell(text):  # a "|" inside a cell would end it
+        return str(text).replace("|", "\\|")
+
     lines = [
-        "| " + " | ".join(h for _, h in columns) + " |",
+        "| " + " | ".join(cell(h) for _, h in columns) + " |",
         "|" + "---|" * len(columns),
     ]
     for row in rows:
@@ -304,9 +308,9 @@ def markdown_table(rows, columns, formats=None):
             if value is None or (isinstance(value, float) and np.isnan(value)):
                 cells.append("—")
             elif key in formats:
-                cells.append(format(value, formats[key]))
+                cells.append(cell(format(value, formats[key])))
             else:
-                cells.append(str(value))
+                cells.append(cell(value))
         lines.append("| " + " | ".join(cells) + " |")
     return Markdown("\n".join(lines))
 

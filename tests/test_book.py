@@ -77,21 +77,107 @@ def _browse(page, screenshot, tmp_path):
         "--disable-sync",
         f"--user-data-dir={tmp_path / 'profile'}",
         "--window-size=1280,1800",
+        # Lets MathJax finish typesetting before the DOM is dumped.
+        "--virtual-time-budget=20000",
     ]
     url = page.resolve().as_uri()
     dom = subprocess.run(
         [_chromium(), *flags, "--dump-dom", url],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     ).stdout
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [_chromium(), *flags, f"--screenshot={screenshot}", url],
         capture_output=True,
-        timeout=120,
+        timeout=180,
     )
     return dom
+
+
+def _book_pages():
+    """Every page of the table of contents, as built HTML paths."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return [f"{Path(f).with_suffix('')}.html" for f in files]
+
+
+def _visible_text(dom):
+    """The page's text outside scripts, styles and typeset math."""
+    for tag in ("script", "style", "mjx-container", "mjx-assistive-mml"):
+        dom = re.sub(rf"<{tag}\b.*?</{tag}>", " ", dom, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", dom)
+
+
+RAW_TEX = re.compile(
+    r"\\\(|\\\[|\$\$|\\(frac|lfloor|rfloor|mathbf|mathcal|hat|sum|times|cdot)\b"
+)
+# A table row left as text: three or more "|" on one line, or the
+# separator row (Sphinx's smart quotes turn its "---" into an em dash).
+RAW_TABLE = re.compile(r"\|\s*:?(-{3,}|—)|^[^\n|]*\|[^\n]*\|[^\n]*\|", re.M)
+NAN = re.compile(r"\bnan\b")
+
+
+# Pages of the committed record executed before their source was fixed;
+# strict, so the next re-rendering of the record must remove them here.
+RERENDER_PENDING = {
+    "book/03-cifar-classification.html": "prints 'standard deviation nan%' "
+    "for one seed (source fixed: glued spread text)",
+    "book/05-spectral-convolution.html": "exactness table left as text "
+    "(source fixed: markdown_table escapes '|')",
+}
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(
+            page,
+            marks=pytest.mark.xfail(strict=True, reason=RERENDER_PENDING[page]),
+        )
+        if page in RERENDER_PENDING
+        else page
+        for page in _book_pages()
+    ],
+)
+def test_every_page_renders_in_a_browser(page, tmp_path):
+    """Every page: a title, no error output, math typeset by the bundled
+    MathJax (no network), no raw TeX or markdown table left, no "nan",
+    and every image present."""
+    path = HTML / page
+    if not path.is_file():
+        pytest.fail(f"{path} missing: run `make book` first")
+    shot = ROOT / "_build" / "screenshots" / (path.stem + ".png")
+    dom = _browse(path, shot, tmp_path)
+    assert re.search(r"<h1>(.*?)<", dom, re.S), "no page title"
+    assert "Traceback" not in dom and "output error" not in dom
+    scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', dom, re.I)
+    assert not any(s.startswith("http") for s in scripts), (
+        f"MathJax must be bundled, found {scripts}"
+    )
+    source = path.read_text()
+    if "math notranslate" in source:  # the page has equations
+        assert scripts, "a page with equations loads no MathJax"
+        assert "<mjx-container" in dom, "MathJax did not typeset offline"
+    text = _visible_text(dom)
+    for pattern, what in (
+        (RAW_TEX, "raw TeX"),
+        (RAW_TABLE, "a raw markdown table"),
+        (NAN, "nan"),
+    ):
+        found = pattern.search(text)
+        if found:
+            around = text[max(0, found.start() - 80) : found.end() + 80]
+            pytest.fail(f"{what} on {page}: ...{around}...")
+    for src in re.findall(r'<img[^>]*src="([^"]+)"', source):
+        if not src.startswith("data:"):
+            assert (path.parent / src).is_file(), f"missing image {src}"
+    assert shot.is_file() and shot.stat().st_size > 10_000
 
 
 @pytest.mark.parametrize(
@@ -107,14 +193,8 @@ def _browse(page, screenshot, tmp_path):
     ],
     ids=["intro", "information", "classification"],
 )
-def test_built_pages_render_in_a_browser(page, title, min_images, tmp_path):
-    path = HTML / page
-    if not path.is_file():
-        pytest.fail(f"{path} missing: run `make book` first")
-    shot = ROOT / "_build" / "screenshots" / (path.stem + ".png")
-    dom = _browse(path, shot, tmp_path)
+def test_built_pages_have_their_titles_and_figures(page, title, min_images):
+    dom = (HTML / page).read_text()
     heading = re.search(r"<h1>(.*?)<", dom, re.S)
     assert heading and title in heading.group(1)
     assert dom.count("<img") >= min_images
-    assert "Traceback" not in dom and "output error" not in dom
-    assert shot.is_file() and shot.stat().st_size > 10_000

@@ -89,6 +89,22 @@ def test_markdown_table_formats_and_marks_missing_values():
     assert lines[3] == "| y | — |" and lines[4] == "| z | — |"
 
 
+def test_markdown_table_escapes_pipes_so_it_still_parses_as_a_table():
+    from markdown_it import MarkdownIt
+
+    table = plotting.markdown_table(
+        [{"k": "3×3", "d": 1e-6}],
+        [("k", "kernel"), ("d", "max |FFT − Conv2D|")],
+        {"d": ".1e"},
+    )
+    tokens = MarkdownIt("commonmark").enable("table").parse(table.data)
+    headers = [t for t in tokens if t.type == "th_open"]
+    cells = [t for t in tokens if t.type == "td_open"]
+    assert len(headers) == 2 and len(cells) == 2
+    inline = [t.content for t in tokens if t.type == "inline"]
+    assert "max |FFT − Conv2D|" in inline  # the pipes come back as text
+
+
 @pytest.mark.parametrize(
     "source,profile,expected,absent",
     [
