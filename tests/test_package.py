@@ -179,3 +179,21 @@ def test_complex_inputs_are_refused(make):
     x = np.ones((1, 8, 8, 3), "complex64")
     with pytest.raises(TypeError, match="Expected real numbers.*complex64"):
         make()(keras.ops.convert_to_tensor(x))
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_readme_snippet_runs_as_written(backend, tmp_path):
+    """The README's Python example, in a fresh interpreter per backend."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "snippet.py"
+    script.write_text(snippet + "\nassert model.output_shape == (None, 10)\n")
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
