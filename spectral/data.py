@@ -376,6 +376,21 @@ def load_cifar(name="cifar10", data_dir=None, download=True, allow_jpeg=True):
     raise FileNotFoundError(_missing_message(name, directory))
 
 
+def local_copy(name="cifar10", data_dir=None, allow_jpeg=True):
+    """The local file or folder `load_cifar` would read, or None.
+
+    Looks where `load_cifar` looks, in the same order, without reading
+    anything; None means `load_cifar` would have to download.
+    """
+    _check_name(name)
+    spec = CIFAR_ARCHIVES[name]
+    directory = data_directory(data_dir)
+    candidates = [directory / spec["archive"], directory / spec["folder"]]
+    if name == "cifar10" and allow_jpeg:
+        candidates.append(directory / JPEG_COPY)
+    return next((path for path in candidates if path.exists()), None)
+
+
 def _missing_message(name, directory, error=None):
     spec = CIFAR_ARCHIVES[name]
     message = (

@@ -32,8 +32,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ("smoke", "cpu", "paper")
 EXIT_INCOMPLETE = 75
@@ -70,6 +68,13 @@ def profile_parameters(profile, root=None):
         raise FileNotFoundError(
             f"No parameter file {path} for profile {profile!r}."
         )
+    try:
+        import yaml
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "Executing the book needs its extra: pip install -e '.[book]' "
+            "(PyYAML, papermill, jupytext, ...)."
+        ) from error
     return yaml.safe_load(path.read_text())
 
 
@@ -239,6 +244,31 @@ def reproduce(
             )
 
 
+def synthetic_warning(parameters):
+    """A loud console warning when synthetic images may stand in, else None.
+
+    Chapters fall back to synthetic images only where the profile allows it
+    (`allow_synthetic`) and no CIFAR copy can be found; their pages then say
+    so, and this says it on the console before anything runs.
+    """
+    from spectral import data as data_lib
+
+    dataset = parameters.get("dataset", "cifar10")
+    if not parameters.get("allow_synthetic") or dataset == "synthetic":
+        return None
+    data_dir = parameters.get("data_dir")
+    if data_lib.local_copy(dataset, data_dir) is not None:
+        return None
+    where = data_lib.data_directory(data_dir)
+    bar = "!" * 72
+    return (
+        f"{bar}\nWARNING: no {dataset} copy in {where}. Unless the official "
+        "archive downloads,\nthis run uses SYNTHETIC images: its pages and "
+        "numbers show only that the\ncode runs, never a result. Set "
+        f"${data_lib.ENV_DATA_DIR} to a folder holding the data.\n{bar}"
+    )
+
+
 def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
     import papermill
 
@@ -277,6 +307,9 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
         state_dir=os.path.relpath(paths["state"], root),
         deadline=deadline,
     )
+    warning = synthetic_warning(parameters)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     log_path = paths["results"] / "reproduce.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
     log.update(

@@ -240,3 +240,17 @@ def test_selected_chapters_keep_the_others_outputs(tmp_path):
     assert reproduce.reproduce("smoke", ["01"], root=tmp_path) == 0
     assert other.exists()
     assert (tmp_path / "_build" / "smoke" / "01-first.ipynb").exists()
+
+
+def test_synthetic_stand_in_is_announced_loudly(tmp_path, monkeypatch):
+    monkeypatch.delenv("SPECTRAL_DATA_DIR", raising=False)
+    params = {"dataset": "cifar10", "allow_synthetic": True}
+    warning = reproduce.synthetic_warning({**params, "data_dir": str(tmp_path)})
+    assert "SYNTHETIC" in warning and str(tmp_path) in warning
+    (tmp_path / "cifar10-jpeg.npz").write_bytes(b"")
+    assert (
+        reproduce.synthetic_warning({**params, "data_dir": str(tmp_path)})
+        is None
+    )
+    no_fallback = {**params, "allow_synthetic": False, "data_dir": "/nowhere"}
+    assert reproduce.synthetic_warning(no_fallback) is None
