@@ -96,15 +96,22 @@ def _row(claim_id, claim, paper, scale, estimate, ci95, n, verdict, **extra):
     }
 
 
-def claims(record_dir=None):
-    """The claims table of a record (list of dicts; see `CLAIM_IDS`)."""
+def claims(record_dir=None, chapter_results=None):
+    """The claims table of a record (list of dicts; see `CLAIM_IDS`).
+
+    Args:
+        record_dir: the laptop study's record (`results/laptop`).
+        chapter_results: the folder holding `information.json` (chapter 2)
+            and `bench.json` (chapter 5); defaults to `record_dir`.
+    """
     record_dir = Path(record_dir or study.RECORD_DIR)
+    chapter_results = Path(chapter_results or record_dir)
     runs = study.record_runs(record_dir)
     pooling = study.pooling_summary(runs)
     speed = study.speedup_summary(runs)
     rows = []
 
-    info = _read(record_dir / "information.json")
+    info = _read(chapter_results / "information.json")
     if info and "cifar" in info:
         spectral = info["cifar"]["spectral_at_quarter"]
         maximum = info["cifar"]["max_at_quarter"]
@@ -244,7 +251,7 @@ def claims(record_dir=None):
                 )
             )
 
-    bench = _read(record_dir / "bench.json")
+    bench = _read(chapter_results / "bench.json")
     if bench and bench.get("exactness"):
         worst = max(row["relative"] for row in bench["exactness"])
         rows.append(
@@ -280,11 +287,70 @@ def claims(record_dir=None):
     return sorted(rows, key=lambda row: order[row["id"]])
 
 
-def write_claims(record_dir=None):
+def write_claims(record_dir=None, chapter_results=None):
     """Writes `claims.json` (`{"rule", "claims"}`) and returns it."""
     from spectral.experiments import write_result
 
     record_dir = Path(record_dir or study.RECORD_DIR)
     return write_result(
-        record_dir / "claims.json", {"rule": RULE, "claims": claims(record_dir)}
+        record_dir / "claims.json",
+        {"rule": RULE, "claims": claims(record_dir, chapter_results)},
+    )
+
+
+def format_estimate(row):
+    """A claim's estimate as text in its own unit, or "—" if untested.
+
+    Differences of error rates are percentage points, speed-ups are
+    ratios, identities are the largest deviation measured.
+
+    Example:
+
+    >>> format_estimate({"id": "classification", "estimate": 0.0123})
+    '+1.23 pp'
+    >>> format_estimate({"id": "speedup-adam", "estimate": 1.5})
+    '1.50×'
+    """
+    value = row.get("estimate")
+    if value is None:
+        return "—"
+    if row["id"] in ("classification", "frequency-dropout"):
+        return f"{100 * value:+.2f} pp"
+    if row["id"].startswith("speedup"):
+        return f"{value:.2f}×"
+    if row["id"] == "information-preservation":
+        return f"{value:+.3f}"
+    return f"{value:.1e}"
+
+
+def format_interval(row):
+    """A claim's 95% interval as text in the estimate's unit, or "—"."""
+    interval = row.get("ci95")
+    if interval is None:
+        return "—"
+    low, high = (format_estimate({**row, "estimate": v}) for v in interval)
+    return f"[{low}, {high}]"
+
+
+def claims_table(record_dir=None, chapter_results=None):
+    """The claims table as a `pandas.DataFrame`, ready to display.
+
+    Columns: claim, the paper's number, the scale tested here, our
+    estimate and its 95% interval (in the estimate's unit, see
+    `format_estimate`), the number of seeds or cases `n`, the verdict.
+    """
+    import pandas as pd
+
+    rows = claims(record_dir, chapter_results)
+    return pd.DataFrame(
+        {
+            "claim": [r["claim"] for r in rows],
+            "paper": [r["paper"] for r in rows],
+            "tested here": [r["scale"] or "—" for r in rows],
+            "estimate": [format_estimate(r) for r in rows],
+            "95% CI": [format_interval(r) for r in rows],
+            "n": [r["n"] for r in rows],
+            "verdict": [r["verdict"] for r in rows],
+        },
+        index=pd.Index([r["id"] for r in rows], name="id"),
     )

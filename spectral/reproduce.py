@@ -27,6 +27,7 @@ printed, and the exit status is 1.
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -123,12 +124,48 @@ def execute_chapter(source, output, parameters, cwd):
         _collapse_injected_parameters(output)
 
 
+# Lines that backends and downloads print on stderr: log noise, not results.
+LOG_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IWE]\d{4} [\d:. ]+\d+ \S+:\d+\]"
+    r"|To enable the following instructions:"
+    r"|Downloading data from "
+    r"|\s*$)"
+)
+
+
+def strip_log_noise(notebook):
+    """Removes backend log lines and download/progress messages from the
+    stream outputs of an executed notebook (in place); returns the number of
+    lines removed. Any other stream text (a warning a reader should see)
+    is kept."""
+    removed = 0
+    for cell in notebook.cells:
+        kept_outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                text = output.get("text", "")
+                if isinstance(text, list):
+                    text = "".join(text)
+                lines = text.splitlines(keepends=True)
+                kept = [line for line in lines if not LOG_NOISE.match(line)]
+                removed += len(lines) - len(kept)
+                if not kept:
+                    continue
+                output["text"] = "".join(kept)
+            kept_outputs.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept_outputs
+    return removed
+
+
 def _collapse_injected_parameters(path):
-    """Tags the parameters cells of an executed chapter for the book.
+    """Tidies an executed chapter for the book.
 
     The chapter's default `parameters` cell is removed from the page; the
     cell papermill injected is tagged `hide-cell`, so its values stay on the
-    page behind a toggle and a reader can see which profile produced it.
+    page behind a toggle and a reader can see which profile produced it;
+    backend log lines are dropped (`strip_log_noise`).
     """
     import nbformat
 
@@ -141,6 +178,7 @@ def _collapse_injected_parameters(path):
             tags.append("hide-cell")
         if "parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
+    strip_log_noise(notebook)
     nbformat.write(notebook, str(path))
 
 

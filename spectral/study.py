@@ -53,6 +53,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_DIR = ROOT / "results" / "laptop"
+# Chapters 2 and 5 (information preservation, FFT exactness) keep their
+# result files in the chapter record; the claims table reads them there.
+CHAPTER_RESULTS = ROOT / "results" / "cpu"
 STATE_DIR = ROOT / "state" / "laptop" / "runs"
 EXIT_INCOMPLETE = 75
 
@@ -719,7 +722,7 @@ def speedup_summary(runs):
     return {"thresholds": list(THRESHOLDS), "cases": cases}
 
 
-def summarize(record_dir=None):
+def summarize(record_dir=None, chapter_results=None):
     """Writes the study's summary files from its run files; returns them.
 
     `pooling.json`, `speedup.json`, `modern.json`, `claims.json` (see
@@ -745,7 +748,9 @@ def summarize(record_dir=None):
             record_dir / "modern.json", modern_summary(runs)
         ),
     }
-    written["claims"] = claims_lib.write_claims(record_dir)
+    written["claims"] = claims_lib.write_claims(
+        record_dir, chapter_results or CHAPTER_RESULTS
+    )
     all_units = units(record_dir)
     written["record"] = write_result(
         record_dir / "record.json",
@@ -772,6 +777,144 @@ def summarize(record_dir=None):
         },
     )
     return written
+
+
+def design_table():
+    """The study's design, one row per experiment (`pandas.DataFrame`)."""
+    import pandas as pd
+
+    base = _base_configs()
+    arms = {
+        "pooling": ", ".join(POOLING_ARMS),
+        "speedup": "spatial vs spectral parametrisation; "
+        f"Adam (learning rate chosen from {list(ADAM_LEARNING_RATES)} on "
+        "validation) and SGD",
+        "modern": ", ".join(MODERN_ARMS) + " pooling",
+    }
+    networks = {
+        "pooling": f"§5.1, M={base['pooling'].num_blocks}, "
+        f"γ={base['pooling'].gamma:g}",
+        "speedup": "Generic and Deep, 3×3 and 5×5",
+        "modern": "3 × (conv–BN–ReLU ×2, pooling)",
+    }
+    rows = {}
+    for name in EXPERIMENTS:
+        config = base[name]
+        rows[name] = {
+            "network": networks[name],
+            "width": config.width,
+            "arms": arms[name],
+            "seeds": len(SEEDS[name]),
+            "training images": _train_images(config),
+            "epochs": config.epochs,
+            "optimiser": config.optimizer if name != "speedup" else "adam, sgd",
+            "augmentation": config.augmentation if config.augment else "none",
+            "units": sum(u.experiment == name for u in units()),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "experiment"
+    return table
+
+
+def pooling_table(record_dir=None, experiment="pooling"):
+    """Per-arm test errors of the pooling (or modern) comparison.
+
+    A `pandas.DataFrame` indexed by arm: finished seeds `n`, mean test
+    error, its 95% t interval, the per-seed errors and the mean minutes of
+    a run; arms without runs show `n = 0` and no numbers.
+    """
+    import pandas as pd
+
+    runs = record_runs(record_dir)
+    summary = (pooling_summary if experiment == "pooling" else modern_summary)(
+        runs
+    )
+    rows = {}
+    for arm, row in summary["arms"].items():
+        ci = row["ci95"]
+        rows[arm] = {
+            "n": row["n"],
+            "mean test error": row["mean"],
+            "95% CI low": None if ci is None else ci[0],
+            "95% CI high": None if ci is None else ci[1],
+            "per seed": ", ".join(f"{e:.2%}" for e in row["test_error"]),
+            "minutes per run": (
+                float(np.mean(row["wall_seconds"])) / 60
+                if row["wall_seconds"]
+                else None
+            ),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "arm"
+    return table
+
+
+def differences_table(record_dir=None, experiment="pooling"):
+    """Paired differences of test error between arms (by seed), with the
+    95% t interval; positive means the second-named arm is better."""
+    import pandas as pd
+
+    runs = record_runs(record_dir)
+    summary = (pooling_summary if experiment == "pooling" else modern_summary)(
+        runs
+    )
+    rows = {}
+    for name, row in summary["differences"].items():
+        ci = row["ci95"]
+        rows[name] = {
+            "n": row["n"],
+            "mean difference": row["mean"],
+            "95% CI low": None if ci is None else ci[0],
+            "95% CI high": None if ci is None else ci[1],
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "difference"
+    return table
+
+
+def budget(record_dir=None):
+    """Measured and projected compute of the whole study, per experiment.
+
+    A `pandas.DataFrame` with, per experiment: units finished and in
+    total, hours measured so far (sum of the finished units' wall times on
+    the machine that ran them) and the projected hours of a full
+    re-execution, each pending unit costed at the mean of the finished
+    units of the same experiment and arm (else of the experiment); None
+    where nothing of the experiment has run yet. `total` sums them.
+    """
+    import pandas as pd
+
+    finished = record_runs(record_dir)
+    rows = {}
+    for experiment in EXPERIMENTS:
+        todo = [u for u in units(record_dir) if u.experiment == experiment]
+        done = [finished[u.name] for u in todo if u.name in finished]
+        seconds = [d["wall_seconds"] for d in done]
+        projected = 0.0 if done else None
+        for unit in todo:
+            if projected is None:
+                break
+            if unit.name in finished:
+                projected += finished[unit.name]["wall_seconds"]
+                continue
+            same = [d["wall_seconds"] for d in done if d["arm"] == unit.arm]
+            projected += float(np.mean(same or seconds))
+        rows[experiment] = {
+            "units finished": len(done),
+            "units": len(todo),
+            "hours measured": sum(seconds) / 3600,
+            "hours projected": None if projected is None else projected / 3600,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    known = table["hours projected"].notna().all()
+    table.loc["total"] = [
+        table["units finished"].sum(),
+        table["units"].sum(),
+        table["hours measured"].sum(),
+        table["hours projected"].sum() if known else None,
+    ]
+    table.index.name = "experiment"
+    return table
 
 
 def status(record_dir=None):

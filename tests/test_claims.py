@@ -130,3 +130,51 @@ def test_claims_from_a_fake_record(tmp_path):
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["units_finished"] == 20 + 6 + 6
     assert record["wall_seconds"] == pytest.approx(32.0)
+
+
+def test_tables_for_the_book(tmp_path):
+    errors = {"spectral": [0.30, 0.32, 0.31], "max": [0.35, 0.36, 0.34]}
+    for arm, values in errors.items():
+        for seed, error in enumerate(values):
+            _write(
+                tmp_path,
+                f"pooling-{arm}-seed{seed}",
+                experiment="pooling",
+                arm=arm,
+                seed=seed,
+                test_error=error,
+                history=[{"val_error": error}],
+                wall_seconds=600.0 if arm == "spectral" else 1200.0,
+            )
+    arms = study.pooling_table(tmp_path)
+    assert arms.loc["spectral", "n"] == 3 and arms.loc["average", "n"] == 0
+    assert arms.loc["max", "mean test error"] == pytest.approx(0.35)
+    assert arms.loc["max", "minutes per run"] == pytest.approx(20.0)
+    low, high = arms.loc["spectral", ["95% CI low", "95% CI high"]]
+    assert low < 0.31 < high
+    differences = study.differences_table(tmp_path)
+    assert differences.loc["max - spectral", "mean difference"] == (
+        pytest.approx(0.04)
+    )
+    assert differences.loc["average - spectral", "n"] == 0
+    cost = study.budget(tmp_path)
+    # 5 seeds of each arm; the two untried arms cost the experiment's mean.
+    per_seed = 600 + 1200 + 2 * 900
+    assert cost.loc["pooling", "hours projected"] == pytest.approx(
+        5 * per_seed / 3600
+    )
+    assert cost.loc["pooling", "hours measured"] == pytest.approx(1.5)
+    assert (
+        cost.loc["speedup", "hours projected"] is None
+        or (cost["hours projected"].isna()["speedup"])
+    )
+    assert cost["hours projected"].isna()["total"]  # not all measured yet
+    design = study.design_table()
+    assert design.loc["pooling", "units"] == 20
+    assert design.loc["pooling", "training images"] == 45000
+    table = claims.claims_table(tmp_path)
+    row = table.loc["classification"]
+    assert row["estimate"] == "+4.00 pp" and row["verdict"] == claims.REPRODUCED
+    assert row["95% CI"].startswith("[+") and row["n"] == 3
+    assert table.loc["speedup-adam", "estimate"] == "—"
+    assert list(table.index) == list(claims.CLAIM_IDS)

@@ -254,3 +254,28 @@ def test_synthetic_stand_in_is_announced_loudly(tmp_path, monkeypatch):
     )
     no_fallback = {**params, "allow_synthetic": False, "data_dir": "/nowhere"}
     assert reproduce.synthetic_warning(no_fallback) is None
+
+
+def test_log_noise_is_stripped_and_other_stream_text_kept():
+    import nbformat
+
+    noise = (
+        "WARNING: All log messages before absl::InitializeLog() is called "
+        "are written to STDERR\n"
+        "I0000 00:00:1796193439.217189   25781 port.cc:153] oneDNN custom "
+        "operations are on.\n"
+        "Downloading data from https://example.org/x.tar.gz\n"
+    )
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text=noise),
+        nbformat.v4.new_output(
+            "stream", name="stderr", text=noise + "UserWarning: look here\n"
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="42\n"),
+    ]
+    notebook.cells.append(cell)
+    assert reproduce.strip_log_noise(notebook) == 6
+    texts = [o["text"] for o in notebook.cells[0].outputs]
+    assert texts == ["UserWarning: look here\n", "42\n"]
