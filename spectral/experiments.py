@@ -315,15 +315,36 @@ def git_revision(path=None):
     return sha + ("+dirty" if dirty else "")
 
 
+def cpu_description():
+    """The CPU model and the number of cores this process may use."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count()
+    return f"{model}, {cores} cores"
+
+
 def device_description():
-    """The accelerator (or CPU) the active backend computes on."""
+    """The accelerator the active backend computes on, or the CPU's model
+    and core count (timings depend on both)."""
     backend = keras.backend.backend()
     try:
         if backend == "jax":
             import jax
 
             device = jax.devices()[0]
-            return f"{device.platform}: {getattr(device, 'device_kind', '')}"
+            if device.platform != "cpu":
+                kind = getattr(device, "device_kind", "")
+                return f"{device.platform}: {kind}"
         if backend == "tensorflow":
             import tensorflow as tf
 
@@ -333,7 +354,7 @@ def device_description():
                 return f"gpu: {details.get('device_name', gpus[0].name)}"
     except Exception as error:  # report, never fail a run over it
         return f"unknown ({type(error).__name__})"
-    return f"cpu: {platform.processor() or platform.machine()}"
+    return f"cpu: {cpu_description()}"
 
 
 def provenance():

@@ -553,3 +553,9 @@ def test_cli_boolean_options_can_be_switched_off():
     off = train_cli.parser().parse_args(["r", "--no-augment"])
     unset = train_cli.parser().parse_args(["r"])
     assert (on.augment, off.augment, unset.augment) == (True, False, None)
+
+
+def test_device_names_the_cpu_model_and_core_count():
+    description = experiments.device_description()
+    assert description.startswith("cpu: ") and description.endswith(" cores")
+    assert experiments.provenance()["device"] == description
