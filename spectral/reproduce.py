@@ -396,6 +396,20 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
             )
             print(f"The partial notebook is {output}.", file=sys.stderr)
             return 1
+        except Exception as error:  # the kernel died, could not start, ...
+            log["chapters"][source.stem] = {
+                "status": "failed",
+                "seconds": time.time() - start,
+                "error": f"{type(error).__name__}: {error}",
+            }
+            log_path.write_text(json.dumps(log, indent=2))
+            print(
+                f"{source.stem}: the kernel failed outside any cell "
+                f"({type(error).__name__}: {error}). Out of memory or killed? "
+                f"The partial notebook is {output}.",
+                file=sys.stderr,
+            )
+            return 1
         log["chapters"][source.stem] = {
             "status": "ok",
             "seconds": time.time() - start,

@@ -123,6 +123,22 @@ def test_failure_reports_the_cell_and_keeps_the_record(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_a_dead_kernel_is_reported_and_recorded(tmp_path, capsys):
+    _fake_book(tmp_path, "import os\nos._exit(9)")
+    assert reproduce.reproduce("paper", root=tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "01-first: the kernel failed outside any cell" in err
+    assert "Traceback" not in err
+    log = json.loads(
+        (
+            tmp_path / "state" / "paper" / "results" / "reproduce.json"
+        ).read_text()
+    )
+    assert log["chapters"]["01-first"]["status"] == "failed"
+    assert not (tmp_path / "book" / "01-first.ipynb").exists()
+
+
+@pytest.mark.slow
 def test_deadline_stop_is_resumable(tmp_path, capsys):
     _fake_book(
         tmp_path,
