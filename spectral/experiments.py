@@ -534,7 +534,8 @@ def run_lock(run_dir):
     refused with `RunLockedError` instead of racing the first one over its
     checkpoints. A lock left by a process that no longer runs (killed), or
     by another host (a state directory copied between machines), is stale:
-    it is replaced with a warning.
+    it is replaced with a warning. A directory that cannot be written is
+    refused before anything is loaded or trained (`PermissionError`).
     """
     path = Path(run_dir) / "lock"
     host = platform.node()
@@ -542,23 +543,31 @@ def run_lock(run_dir):
         try:
             handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            pid, owner_host = _lock_owner(path)
-            if pid is not None and owner_host == host and _process_alive(pid):
-                raise RunLockedError(
-                    f"{run_dir} is being trained by process {pid} on this "
-                    f"machine ({path}). Wait for it to finish or stop it; "
-                    "two processes must not train one run directory."
-                ) from None
-            warnings.warn(
-                f"Replacing the stale lock {path} (process {pid} on "
-                f"{owner_host!r} is not running here).",
-                stacklevel=3,
-            )
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(handle, "w") as lock:
-            lock.write(f"{os.getpid()} {host}\n")
-        break
+            pass
+        except OSError as error:  # read-only, no permission, ...
+            raise PermissionError(
+                f"Cannot write in the run directory {run_dir} ({error}): a "
+                "run writes its lock, checkpoints and history there. Make it "
+                "writable or choose another directory."
+            ) from error
+        else:
+            with os.fdopen(handle, "w") as lock:
+                lock.write(f"{os.getpid()} {host}\n")
+            break
+        # The lock exists: a live owner, or a stale one to replace.
+        pid, owner_host = _lock_owner(path)
+        if pid is not None and owner_host == host and _process_alive(pid):
+            raise RunLockedError(
+                f"{run_dir} is being trained by process {pid} on this "
+                f"machine ({path}). Wait for it to finish or stop it; "
+                "two processes must not train one run directory."
+            ) from None
+        warnings.warn(
+            f"Replacing the stale lock {path} (process {pid} on "
+            f"{owner_host!r} is not running here).",
+            stacklevel=3,
+        )
+        path.unlink(missing_ok=True)
     try:
         yield path
     finally:

@@ -107,6 +107,7 @@ def main(argv=None):
         ValueError,
         TypeError,
         FileNotFoundError,
+        PermissionError,
         experiments.RunLockedError,
     ) as error:
         print(f"error: {error}", file=sys.stderr)

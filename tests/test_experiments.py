@@ -559,3 +559,26 @@ def test_device_names_the_cpu_model_and_core_count():
     description = experiments.device_description()
     assert description.startswith("cpu: ") and description.endswith(" cores")
     assert experiments.provenance()["device"] == description
+
+
+def test_an_unwritable_run_directory_is_refused_before_training(
+    tmp_path, monkeypatch
+):
+    import errno
+
+    real_open = os.open
+
+    def read_only(path, *args, **kwargs):
+        if str(path).endswith("lock"):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data loaded before the directory was checked")
+
+    monkeypatch.setattr(experiments.os, "open", read_only)
+    monkeypatch.setattr(experiments, "load_dataset", no_data)
+    config = experiments.TrainConfig(**SMALL)
+    with pytest.raises(PermissionError, match="Cannot write in the run dir"):
+        experiments.train(config, tmp_path, verbose=0)
+    assert not (tmp_path / "config.json").exists()
