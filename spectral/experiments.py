@@ -127,14 +127,15 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, (int, np.integer))
                 or (value < 1)
             ):
                 raise ValueError(
                     f"Invalid value for argument `{name}`. Expected a "
                     f"positive integer. Received: {name}={value!r}"
                 )
+            object.__setattr__(self, name, int(value))
         for name, minimum in (
             ("train_size", 1),
             ("test_size", 1),
@@ -205,13 +206,17 @@ class TrainConfig:
                 f"{data_lib.AUGMENTATIONS}. Received: "
                 f"augmentation={self.augmentation!r}"
             )
-        try:
+        drops = None
+        if isinstance(self.lr_drops, (list, tuple)) and all(
+            isinstance(e, (int, np.integer))
+            and not isinstance(e, (bool, np.bool_))
+            for e in self.lr_drops
+        ):
             drops = tuple(int(e) for e in self.lr_drops)
-        except (TypeError, ValueError):
-            drops = None
+        # A drop after the last epoch is allowed and never happens (a run
+        # of the paper's schedule cut short).
         if (
             drops is None
-            or any(isinstance(e, bool) for e in self.lr_drops)
             or any(d < 1 for d in drops)
             or list(drops) != sorted(set(drops))
         ):
