@@ -1,5 +1,6 @@
 # spectral-cnn — every target a reader can run from a fresh clone.
-#   make book                      render the committed record (offline, no execution)
+#   make book                      render the committed record (offline, no execution;
+#                                  installs only Jupyter Book, into .venv-book)
 #   make test                      fast tests on the TensorFlow and JAX backends (CPU)
 #   make reproduce PROFILE=smoke   execute every chapter with papermill (see book/params/)
 #   make check-book                check the smoke execution and the rendered pages
@@ -38,9 +39,20 @@ test: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/python -m spectral.reproduce --profile $(PROFILE)
 
-book: $(STAMP)
+# Rendering reads the executed notebooks and runs no code, so it needs only
+# Jupyter Book (book/requirements.txt), in a small environment of its own.
+BOOK_VENV  ?= .venv-book
+BOOK_STAMP := $(BOOK_VENV)/.installed
+
+$(BOOK_STAMP): book/requirements.txt
+	test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	$(BOOK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BOOK_VENV)/bin/python -m pip install --quiet -r book/requirements.txt
+	touch $(BOOK_STAMP)
+
+book: $(BOOK_STAMP)
 	rm -rf _build/html
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BOOK_VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book is at _build/html/index.html"
 
 # Checks the smoke execution and the rendered pages (headless Chromium);
