@@ -823,20 +823,12 @@ def pooling_table(record_dir=None, experiment="pooling"):
     error, its 95% t interval, the per-seed errors and the mean minutes of
     a run; arms without runs show `n = 0` and no numbers.
     """
-    import pandas as pd
-
-    runs = record_runs(record_dir)
-    summary = (pooling_summary if experiment == "pooling" else modern_summary)(
-        runs
-    )
     rows = {}
-    for arm, row in summary["arms"].items():
-        ci = row["ci95"]
+    for arm, row in _comparison(record_dir, experiment)["arms"].items():
         rows[arm] = {
             "n": row["n"],
             "mean test error": row["mean"],
-            "95% CI low": None if ci is None else ci[0],
-            "95% CI high": None if ci is None else ci[1],
+            **_interval_columns(row["ci95"]),
             "per seed": ", ".join(f"{e:.2%}" for e in row["test_error"]),
             "minutes per run": (
                 float(np.mean(row["wall_seconds"])) / 60
@@ -844,32 +836,43 @@ def pooling_table(record_dir=None, experiment="pooling"):
                 else None
             ),
         }
+    return _frame(rows, "arm")
+
+
+def _comparison(record_dir, experiment):
+    runs = record_runs(record_dir)
+    if experiment == "pooling":
+        return pooling_summary(runs)
+    return modern_summary(runs)
+
+
+def _interval_columns(ci):
+    return {
+        "95% CI low": None if ci is None else ci[0],
+        "95% CI high": None if ci is None else ci[1],
+    }
+
+
+def _frame(rows, index_name):
+    """A DataFrame with one row per key of `rows`."""
+    import pandas as pd
+
     table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "arm"
+    table.index.name = index_name
     return table
 
 
 def differences_table(record_dir=None, experiment="pooling"):
     """Paired differences of test error between arms (by seed), with the
     95% t interval; positive means the second-named arm is better."""
-    import pandas as pd
-
-    runs = record_runs(record_dir)
-    summary = (pooling_summary if experiment == "pooling" else modern_summary)(
-        runs
-    )
     rows = {}
-    for name, row in summary["differences"].items():
-        ci = row["ci95"]
+    for name, row in _comparison(record_dir, experiment)["differences"].items():
         rows[name] = {
             "n": row["n"],
             "mean difference": row["mean"],
-            "95% CI low": None if ci is None else ci[0],
-            "95% CI high": None if ci is None else ci[1],
+            **_interval_columns(row["ci95"]),
         }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "difference"
-    return table
+    return _frame(rows, "difference")
 
 
 def budget(record_dir=None):

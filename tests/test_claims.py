@@ -36,6 +36,22 @@ def _write(folder, name, **document):
     (folder / "runs" / f"{name}.json").write_text(json.dumps(document))
 
 
+def _write_pooling(folder, errors, seconds=None):
+    """Pooling units with the given test errors (one per seed) per arm."""
+    for arm, values in errors.items():
+        for seed, error in enumerate(values):
+            _write(
+                folder,
+                f"pooling-{arm}-seed{seed}",
+                experiment="pooling",
+                arm=arm,
+                seed=seed,
+                test_error=error,
+                history=[{"val_error": error}],
+                wall_seconds=(seconds or {}).get(arm, 1.0),
+            )
+
+
 def test_empty_record_is_not_tested(tmp_path):
     table = claims.claims(tmp_path)
     assert [row["id"] for row in table] == list(claims.CLAIM_IDS)
@@ -49,17 +65,7 @@ def test_claims_from_a_fake_record(tmp_path):
         "max": [0.34, 0.36, 0.33, 0.35, 0.36],
         "average": [0.40, 0.41, 0.39, 0.40, 0.42],
     }
-    for arm, values in errors.items():
-        for seed, error in enumerate(values):
-            _write(
-                tmp_path,
-                f"pooling-{arm}-seed{seed}",
-                experiment="pooling",
-                arm=arm,
-                seed=seed,
-                test_error=error,
-                history=[{"val_error": error}],
-            )
+    _write_pooling(tmp_path, errors)
     curve = {
         "spatial": [0.8, 0.6, 0.5, 0.45],
         "spectral": [0.7, 0.5, 0.45, 0.4],
@@ -134,18 +140,7 @@ def test_claims_from_a_fake_record(tmp_path):
 
 def test_tables_for_the_book(tmp_path):
     errors = {"spectral": [0.30, 0.32, 0.31], "max": [0.35, 0.36, 0.34]}
-    for arm, values in errors.items():
-        for seed, error in enumerate(values):
-            _write(
-                tmp_path,
-                f"pooling-{arm}-seed{seed}",
-                experiment="pooling",
-                arm=arm,
-                seed=seed,
-                test_error=error,
-                history=[{"val_error": error}],
-                wall_seconds=600.0 if arm == "spectral" else 1200.0,
-            )
+    _write_pooling(tmp_path, errors, {"spectral": 600.0, "max": 1200.0})
     arms = study.pooling_table(tmp_path)
     assert arms.loc["spectral", "n"] == 3 and arms.loc["average", "n"] == 0
     assert arms.loc["max", "mean test error"] == pytest.approx(0.35)
