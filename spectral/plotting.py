@@ -18,6 +18,7 @@ from spectral import metrics
 
 COLOURS = {
     "spectral": "#1f77b4",
+    "spectral-no-dropout": "#17becf",
     "max": "#d62728",
     "average": "#7f7f7f",
     "spatial": "#d62728",
@@ -255,7 +256,8 @@ def learning_curves(curves, ylabel="test error", title=None, log=True):
     if title:
         ax.set_title(title, fontsize=10)
     _style(ax, integer_x=True)
-    ax.legend(fontsize=8)
+    if any(label for label, _, _ in curves):
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -807,6 +807,10 @@ def design_table():
             "seeds": len(SEEDS[name]),
             "training images": _train_images(config),
             "epochs": config.epochs,
+            "learning-rate drops after epochs": ", ".join(
+                str(e) for e in config.lr_drops
+            )
+            or "none",
             "optimiser": config.optimizer if name != "speedup" else "adam, sgd",
             "augmentation": config.augmentation if config.augment else "none",
             "units": sum(u.experiment == name for u in units()),
@@ -873,6 +877,36 @@ def differences_table(record_dir=None, experiment="pooling"):
             **_interval_columns(row["ci95"]),
         }
     return _frame(rows, "difference")
+
+
+def curves_figure(record_dir=None, experiment="pooling"):
+    """Validation error per epoch of every finished unit of a comparison,
+    one colour per arm (`spectral.plotting.COLOURS`), one line per seed.
+
+    Returns a `matplotlib.figure.Figure` (linear axis: the errors span a
+    narrow range).
+    """
+    from spectral import plotting
+
+    arms = POOLING_ARMS if experiment == "pooling" else MODERN_ARMS
+    runs = record_runs(record_dir)
+    curves = []
+    for arm in arms:
+        docs = sorted(
+            (d for d in runs.values() if d["experiment"] == experiment),
+            key=lambda d: d["seed"],
+        )
+        for i, doc in enumerate(d for d in docs if d["arm"] == arm):
+            curves.append(
+                (
+                    arm if i == 0 else None,
+                    [row["val_error"] for row in doc["history"]],
+                    {"color": plotting.COLOURS.get(arm, "k"), "lw": 1.5},
+                )
+            )
+    return plotting.learning_curves(
+        curves, ylabel="validation error", log=False
+    )
 
 
 def budget(record_dir=None):

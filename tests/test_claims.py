@@ -164,6 +164,13 @@ def test_tables_for_the_book(tmp_path):
         or (cost["hours projected"].isna()["speedup"])
     )
     assert cost["hours projected"].isna()["total"]  # not all measured yet
+    figure = study.curves_figure(tmp_path)
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 6  # one per finished unit
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == [
+        "spectral",
+        "max",
+    ]
     design = study.design_table()
     assert design.loc["pooling", "units"] == 20
     assert design.loc["pooling", "training images"] == 45000
