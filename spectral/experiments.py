@@ -46,6 +46,7 @@ import numpy as np
 import spectral
 from spectral import data as data_lib
 from spectral import models
+from spectral._validation import check_int
 
 OPTIMIZERS = ("sgd", "adam")
 DATASETS = ("cifar10", "cifar100", "synthetic")
@@ -125,17 +126,7 @@ class TrainConfig:
                 f"{OPTIMIZERS}. Received: optimizer={self.optimizer!r}"
             )
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, (bool, np.bool_))
-                or not isinstance(value, (int, np.integer))
-                or (value < 1)
-            ):
-                raise ValueError(
-                    f"Invalid value for argument `{name}`. Expected a "
-                    f"positive integer. Received: {name}={value!r}"
-                )
-            object.__setattr__(self, name, int(value))
+            object.__setattr__(self, name, check_int(getattr(self, name), name))
         for name, minimum in (
             ("train_size", 1),
             ("test_size", 1),
@@ -272,7 +263,11 @@ class Result:
     @classmethod
     def from_json(cls, text):
         """The `Result` that `to_json` wrote."""
-        values = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, values):
+        """The `Result` of a parsed `to_json` document."""
         return cls(
             TrainConfig.from_dict(values["config"]),
             values["history"],
@@ -678,23 +673,15 @@ def _load_checkpoint(run_dir):
     return None, []
 
 
-def _read_json(path, what):
+def _read_json(path, what, fix):
     """A JSON file of a run directory; errors name the file and the fix."""
     try:
         return json.loads(Path(path).read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(
             f"{path} ({what}) is not valid JSON ({error}): the file is "
-            f"damaged. {_FIXES[what]}"
+            f"damaged. {fix}"
         ) from error
-
-
-_FIXES = {
-    "the run's configuration": "Delete it to let the next call write it "
-    "again from the requested configuration (the checkpoints are kept).",
-    "the run's result": "Delete it: the next call finishes the run again "
-    "from its last checkpoint and rewrites it.",
-}
 
 
 def checkpoint_bytes(config, num_classes=10):
@@ -867,7 +854,12 @@ def _train(
 ):
     config_path = run_dir / "config.json"
     if config_path.exists():
-        stored = _read_json(config_path, "the run's configuration")
+        stored = _read_json(
+            config_path,
+            "the run's configuration",
+            "Delete it to let the next call write it again from the "
+            "requested configuration (the checkpoints are kept).",
+        )
         if not resume:
             raise ValueError(
                 f"{run_dir} already holds a run; pass resume=True to continue "
@@ -880,8 +872,14 @@ def _train(
             )
         result_path = run_dir / "result.json"
         if result_path.exists():
-            _read_json(result_path, "the run's result")
-            result = Result.from_json(result_path.read_text())
+            result = Result.from_dict(
+                _read_json(
+                    result_path,
+                    "the run's result",
+                    "Delete it: the next call finishes the run again from "
+                    "its last checkpoint and rewrites it.",
+                )
+            )
             _reconcile_history(run_dir, result.history)
             return result
     if keras.backend.backend() == "tensorflow" and not config.jit_compile:

@@ -52,6 +52,7 @@ import numpy as np
 
 from spectral import layers
 from spectral._validation import check_int
+from spectral._validation import check_rate
 
 NETWORKS = ("spectral_pooling", "generic", "deep", "modern")
 CONVOLUTIONS = ("spatial", "spectral")
@@ -274,15 +275,9 @@ def _spectral_pooling_body(
             "Invalid value for argument `gamma`. Expected a float in (0, 1]. "
             f"Received: gamma={gamma!r}"
         )
-    for name, value in (("alpha", alpha), ("beta", beta)):
-        if isinstance(value, (bool, np.bool_)) or not (
-            isinstance(value, numbers.Real) and 0.0 <= value <= 1.0
-        ):
-            raise ValueError(
-                f"Invalid value for argument `{name}`. Expected a float in "
-                f"[0, 1] (c_m = alpha + (m/M)(beta - alpha) is the kept "
-                f"fraction of the spectrum). Received: {name}={value!r}"
-            )
+    # c_m = alpha + (m/M)(beta - alpha) is the kept fraction of the spectrum.
+    check_rate(alpha, "alpha")
+    check_rate(beta, "beta")
     sizes = pooled_sizes(inputs.shape[1], gamma, num_blocks)
     widths = pooled_sizes(inputs.shape[2], gamma, num_blocks)
     rates = frequency_dropout_rates(alpha, beta, num_blocks)

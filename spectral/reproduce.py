@@ -135,7 +135,7 @@ LOG_NOISE = re.compile(
 
 
 def strip_log_noise(notebook):
-    """Removes backend log lines and download/progress messages from the
+    """Removes backend log lines and download messages from the
     stream outputs of an executed notebook (in place); returns the number of
     lines removed. Any other stream text (a warning a reader should see)
     is kept."""
