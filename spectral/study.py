@@ -36,7 +36,8 @@ from checkpoints under `state/laptop/runs/<name>/`.
 
 `python -m spectral.study status` lists finished and pending units with
 their cost; `python -m spectral.study run --minutes 40` trains the next
-pending units for at most that long; `python -m spectral.study summarize`
+pending units for at most that long (`--units NAME ...` picks units by
+name); `python -m spectral.study summarize`
 writes the summary files and the claims table (`spectral.claims`). Record
 runs must come from a clean, committed checkout (the run records its
 commit).
@@ -473,16 +474,32 @@ def run_pending(
     verbose=0,
     dataset=None,
     log=print,
+    names=None,
 ):
     """Trains pending units in order until done, out of time or `limit`.
 
+    `names`, if given, restricts the call to those units (still in the
+    study's order); a name that is not a unit raises `ValueError`.
     Returns `(finished, remaining)`: names finished in this call and the
     number of units still pending (including ones waiting for a choice).
     """
+    if names is not None:
+        known = {u.name for u in units(record_dir, experiments)}
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise ValueError(
+                f"units={unknown} are not units of the experiments "
+                f"{list(experiments)}; `python -m spectral.study status` "
+                "lists every unit"
+            )
     deadline = None if minutes is None else time.time() + 60 * minutes
     cache, finished = {}, []
     while True:
-        todo = [u for u in pending(record_dir, experiments) if u.config]
+        todo = [
+            u
+            for u in pending(record_dir, experiments)
+            if u.config and (names is None or u.name in names)
+        ]
         if not todo or (limit is not None and len(finished) >= limit):
             break
         unit = todo[0]
@@ -915,9 +932,11 @@ def budget(record_dir=None):
     A `pandas.DataFrame` with, per experiment: units finished and in
     total, hours measured so far (sum of the finished units' wall times on
     the machine that ran them) and the projected hours of a full
-    re-execution, each pending unit costed at the mean of the finished
-    units of the same experiment and arm (else of the experiment); None
-    where nothing of the experiment has run yet. `total` sums them.
+    re-execution. A pending unit is costed at the mean wall time of the
+    finished units most like it (`_cost_keys`: same network, filter size
+    and arm, else same network, else same arm, else the experiment); the
+    projection is None while some network of the experiment has no
+    finished unit. `total` sums them.
     """
     import pandas as pd
 
@@ -925,17 +944,18 @@ def budget(record_dir=None):
     rows = {}
     for experiment in EXPERIMENTS:
         todo = [u for u in units(record_dir) if u.experiment == experiment]
-        done = [finished[u.name] for u in todo if u.name in finished]
-        seconds = [d["wall_seconds"] for d in done]
-        projected = 0.0 if done else None
+        done = [u for u in todo if u.name in finished]
+        seconds = [finished[u.name]["wall_seconds"] for u in done]
+        projected = 0.0
         for unit in todo:
-            if projected is None:
-                break
             if unit.name in finished:
                 projected += finished[unit.name]["wall_seconds"]
                 continue
-            same = [d["wall_seconds"] for d in done if d["arm"] == unit.arm]
-            projected += float(np.mean(same or seconds))
+            cost = _projected_seconds(unit, done, finished)
+            if cost is None:
+                projected = None
+                break
+            projected += cost
         rows[experiment] = {
             "units finished": len(done),
             "units": len(todo),
@@ -952,6 +972,31 @@ def budget(record_dir=None):
     ]
     table.index.name = "experiment"
     return table
+
+
+def _cost_keys(unit):
+    """What a unit's cost depends on, most specific first."""
+    network = unit.case.split("-")[0] if unit.case else unit.experiment
+    size = unit.case.split("-")[1] if unit.case else ""
+    return (
+        (network, size, unit.arm),
+        (network, size),
+        (network,),
+    )
+
+
+def _projected_seconds(unit, done, finished):
+    """Mean wall time of the finished units most like `unit`, or None when
+    no finished unit shares its network."""
+    for depth, key in enumerate(_cost_keys(unit)):
+        same = [
+            finished[u.name]["wall_seconds"]
+            for u in done
+            if _cost_keys(u)[depth] == key
+        ]
+        if same:
+            return float(np.mean(same))
+    return None
 
 
 def status(record_dir=None):
@@ -1004,6 +1049,13 @@ def main(argv=None):
     run.add_argument(
         "--limit", type=int, default=None, help="at most this many units"
     )
+    run.add_argument(
+        "--units",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="train only these pending units (names as `status` lists them)",
+    )
     run.add_argument("--record-dir", default=str(RECORD_DIR))
     run.add_argument("--state-dir", default=str(STATE_DIR))
     run.add_argument(
@@ -1048,14 +1100,19 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
-    finished, remaining = run_pending(
-        args.minutes,
-        args.record_dir,
-        args.state_dir,
-        args.experiments,
-        args.limit,
-        log=lambda m: print(m, flush=True),
-    )
+    try:
+        finished, remaining = run_pending(
+            args.minutes,
+            args.record_dir,
+            args.state_dir,
+            args.experiments,
+            args.limit,
+            log=lambda m: print(m, flush=True),
+            names=args.units,
+        )
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     print(f"{len(finished)} units finished in this call; {remaining} pending")
     return EXIT_INCOMPLETE if remaining else 0
 

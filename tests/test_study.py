@@ -203,3 +203,50 @@ def test_runs_of_an_earlier_design_are_superseded(tmp_path):
     assert study.record_runs(tmp_path) == {}
     assert study.superseded_runs(tmp_path) == ["pooling-max-seed0"]
     assert "pooling-max-seed0" in [u.name for u in study.pending(tmp_path)]
+
+
+def test_budget_costs_pending_units_by_their_network(tmp_path):
+    """A Deep unit is not costed like a Generic one: the projection waits
+    until every network of the experiment has a finished unit."""
+    generic = study.speedup_name("generic-3x3", "spatial", "adam", 0, 3e-4)
+    deep = study.speedup_name("deep-5x5", "spectral", "sgd", 0)
+    _fake_run(
+        tmp_path, generic, [0.5], experiment="speedup", arm="spatial", seed=0
+    )
+    assert study.budget(tmp_path)["hours projected"].isna()["speedup"]
+    _fake_run(
+        tmp_path, deep, [0.5], experiment="speedup", arm="spectral", seed=0
+    )
+    doc = json.loads((tmp_path / "runs" / f"{deep}.json").read_text())
+    doc["wall_seconds"] = 600.0
+    (tmp_path / "runs" / f"{deep}.json").write_text(json.dumps(doc))
+    units = [u for u in study.units(tmp_path) if u.experiment == "speedup"]
+    n_generic = sum(u.case.startswith("generic") for u in units)
+    n_deep = len(units) - n_generic
+    cost = study.budget(tmp_path)
+    assert cost.loc["speedup", "hours projected"] == pytest.approx(
+        (60.0 * n_generic + 600.0 * n_deep) / 3600
+    )
+
+
+def test_run_trains_only_the_named_units(tmp_path, monkeypatch, capsys):
+    trained = []
+
+    def fake_run_unit(unit, *args, **kwargs):
+        trained.append(unit.name)
+        _fake_run(
+            tmp_path, unit.name, [0.5], experiment=unit.experiment, seed=0
+        )
+        return type("R", (), {"complete": True, "test_error": 0.5})()
+
+    monkeypatch.setattr(study, "run_unit", fake_run_unit)
+    name = "modern-max-seed1"
+    finished, _ = study.run_pending(
+        record_dir=tmp_path, names=[name], log=lambda m: None
+    )
+    assert finished == trained == [name]
+    with pytest.raises(ValueError, match=r"units=\['modern-huge-seed0'\]"):
+        study.run_pending(record_dir=tmp_path, names=["modern-huge-seed0"])
+    monkeypatch.setattr("spectral.experiments.git_revision", lambda: "abc")
+    code = study.main(["run", "--units", "nope", "--record-dir", str(tmp_path)])
+    assert code == 2 and "study status" in capsys.readouterr().err
