@@ -358,6 +358,46 @@ def format_interval(row):
     return f"[{low}, {high}]"
 
 
+def claim_row(claim_id, record_dir=None, chapter_results=None):
+    """The row of one claim (see `CLAIM_IDS`) of the claims table."""
+    if claim_id not in CLAIM_IDS:
+        raise ValueError(
+            f"claim_id={claim_id!r} is not a claim; expected one of {CLAIM_IDS}"
+        )
+    rows = claims(record_dir, chapter_results)
+    return next(row for row in rows if row["id"] == claim_id)
+
+
+def summary_sentence(row):
+    """One sentence stating a claim's verdict with the numbers behind it.
+
+    Chapters print it in their summaries, so that no hand-written sentence
+    states a direction or size.
+
+    Example:
+
+    >>> summary_sentence({"id": "classification", "verdict": "reproduced",
+    ...                   "estimate": 0.02, "ci95": [0.01, 0.03], "n": 5,
+    ...                   "estimate_meaning": "max - sp"})
+    'Reproduced: +2.00 pp (95% CI [+1.00 pp, +3.00 pp], n = 5) — max - sp.'
+    """
+    verdict = row["verdict"]
+    if row.get("estimate") is None:
+        return f"{verdict.capitalize()}: no run in the record yet."
+    numbers = format_estimate(row) + " ("
+    if row.get("ci95") is not None:
+        numbers += f"95% CI {format_interval(row)}, "
+    numbers += f"n = {row['n']})"
+    if row.get("estimate_meaning"):
+        numbers += f" — {row['estimate_meaning']}"
+    if verdict == NOT_TESTED:
+        return (
+            f"{verdict.capitalize()} yet (the record lacks seeds of its "
+            f"design); estimate so far {numbers}."
+        )
+    return f"{verdict.capitalize()}: {numbers}."
+
+
 def claims_table(record_dir=None, chapter_results=None):
     """The claims table as a `pandas.DataFrame`, ready to display.
 

@@ -6,10 +6,12 @@ book. `data_notice` and `markdown_table` return `IPython`-displayable
 Markdown, rendered by the book as MyST (admonitions included).
 """
 
+import functools
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter
 from matplotlib.ticker import MaxNLocator
 
 from spectral import data as data_lib
@@ -23,7 +25,43 @@ COLOURS = {
     "average": "#7f7f7f",
     "spatial": "#d62728",
     "paper": "#2ca02c",
+    "adam": "#9467bd",
+    "sgd": "#8c564b",
 }
+
+
+# Every figure is drawn at 150 dpi with 10-point text: at the book's page
+# width (about 800 px) a 5.5-inch figure fills the column and its labels
+# read at the size of the body text. Applied per figure (`rc_context`), so
+# importing this module changes no global matplotlib setting.
+STYLE = {
+    "figure.dpi": 150,
+    "savefig.dpi": 150,
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+}
+
+
+def _book_style(function):
+    """Runs a figure function under `STYLE`."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context(STYLE):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _plain_log_ticks(ax):
+    """Log-axis tick labels as plain numbers (0.5, 1, 2), not 5×10⁻¹."""
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
 
 
 def _style(ax, integer_x=False):
@@ -58,6 +96,7 @@ def _show_image(ax, image, title=None):
         ax.set_title(title, fontsize=9)
 
 
+@_book_style
 def nyquist_figure(size=12, output=6, frequency=(3, 2)):
     """Why fixing four points is wrong for even sizes.
 
@@ -89,7 +128,7 @@ def nyquist_figure(size=12, output=6, frequency=(3, 2)):
         (ours, "spectral_pool (whole Nyquist row)"),
         (four_point, "four-point fix"),
     ]
-    fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
+    fig, axes = plt.subplots(1, 4, figsize=(7.2, 2.2))
     for ax, (image, title) in zip(axes, panels):
         ax.imshow(
             image, cmap="RdBu", vmin=-1.2, vmax=1.2, interpolation="nearest"
@@ -108,6 +147,7 @@ def nyquist_figure(size=12, output=6, frequency=(3, 2)):
     return fig
 
 
+@_book_style
 def pooling_grid(images, strides=(2, 4, 8)):
     """Fig. 2 of the paper: max vs spectral pooling at growing reduction.
 
@@ -144,6 +184,7 @@ def pooling_grid(images, strides=(2, 4, 8)):
     return fig
 
 
+@_book_style
 def approximation_figure(curves, paper_points=None, title=None):
     """Fig. 4a: approximation loss against the fraction of parameters kept.
 
@@ -202,6 +243,7 @@ def approximation_figure(curves, paper_points=None, title=None):
     return fig
 
 
+@_book_style
 def lowpass_figure(image, kept_sizes):
     """Frequency dropout: one image low-passed to several kept sizes `R`."""
     image = np.asarray(image, np.float32)
@@ -215,6 +257,7 @@ def lowpass_figure(image, kept_sizes):
     return fig
 
 
+@_book_style
 def kernel_basis_figure(kernel_size=(3, 3)):
     """The orthonormal spectral basis of `SpectralConv2D` filters."""
     basis = fourier.spectral_kernel_basis(kernel_size)
@@ -237,7 +280,8 @@ def kernel_basis_figure(kernel_size=(3, 3)):
     return fig
 
 
-def learning_curves(curves, ylabel="test error", title=None, log=True):
+@_book_style
+def learning_curves(curves, ylabel="test error", title=None, log=False):
     """Per-epoch curves, e.g. spatial vs spectral runs (Fig. 5a style).
 
     Args:
@@ -262,6 +306,7 @@ def learning_curves(curves, ylabel="test error", title=None, log=True):
     return fig
 
 
+@_book_style
 def speed_ratio_figure(rows):
     """FFTConv2D / Conv2D time against kernel size, one line per input."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -276,6 +321,7 @@ def speed_ratio_figure(rows):
         ax.plot(k, ratio, "-o", ms=3, label=f"{size}x{size} input")
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
     ax.set_yscale("log")
+    _plain_log_ticks(ax)
     ax.set_xlabel("kernel size")
     ax.set_ylabel("time FFTConv2D / Conv2D")
     _style(ax)
@@ -353,6 +399,7 @@ def data_notice(source, profile):
     return Markdown(f":::{{admonition}} {title}\n:class: {kind}\n\n{body}\n:::")
 
 
+@_book_style
 def speedup_grid(panels):
     """Fig. 5a: spatial vs spectral test-error curves, one panel per case.
 
@@ -364,7 +411,7 @@ def speedup_grid(panels):
     columns = 2
     rows = -(-len(panels) // columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(9, 2.6 * rows), squeeze=False
+        rows, columns, figsize=(7.2, 2.3 * rows), squeeze=False
     )
     for ax, panel in zip(axes.flat, panels):
         for key in ("spatial", "spectral"):
@@ -381,11 +428,10 @@ def speedup_grid(panels):
                 result["spectral_epoch"],
                 result["target_error"],
                 "D",
-                color=COLOURS["spatial"],
+                color=COLOURS["spectral"],
                 ms=5,
             )
         ax.axhline(result["target_error"], color="k", lw=0.6, ls=":")
-        ax.set_yscale("log")
         ax.set_title(
             f"{panel['title']}: speed-up {result['speedup']:.2f}", fontsize=9
         )
@@ -395,5 +441,107 @@ def speedup_grid(panels):
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+
+
+def _no_data(ax):
+    """Marks an empty panel of a record that is still growing."""
+    ax.text(
+        0.5,
+        0.5,
+        "no finished pair yet",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="0.4",
+    )
+    ax.set_yticks([])
+
+
+@_book_style
+def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
+    """The laptop study's speed-up runs: curves and the SGD control.
+
+    One row per case (network and filter size), three columns: validation
+    error per epoch under Adam, the same under SGD (spatial solid and
+    spectral dashed, one pair per seed, `COLOURS`), and the largest
+    training-loss gap between the paired runs up to each epoch for both
+    optimisers (log axis; gaps below 1e-8 drawn at 1e-8). Dotted lines mark
+    the targets of the first and last of `thresholds` (fractions of the
+    spatial run's improvement over the error `chance`) for the first seed
+    under Adam.
+
+    Args:
+        panels: list of dicts with `title` and, per optimiser `"adam"` and
+            `"sgd"`, a list (one per seed) of dicts with `spatial` and
+            `spectral` validation-error curves and `spatial_loss` and
+            `spectral_loss` training-loss curves.
+    """
+    rows = max(1, len(panels))
+    fig, axes = plt.subplots(
+        rows, 3, figsize=(7.2, 1.9 * rows + 0.5), squeeze=False, sharex="row"
+    )
+    for row, panel in enumerate(panels):
+        for column, optimizer in enumerate(("adam", "sgd")):
+            ax = axes[row, column]
+            for i, pair in enumerate(panel.get(optimizer, [])):
+                for conv in ("spatial", "spectral"):
+                    errors = pair[conv]
+                    ax.plot(
+                        np.arange(1, len(errors) + 1),
+                        errors,
+                        color=COLOURS[conv],
+                        lw=1.2,
+                        # dashed, so that a curve hidden under the other
+                        # (SGD: the runs coincide) still shows
+                        ls="--" if conv == "spectral" else "-",
+                        alpha=0.9 if i == 0 else 0.5,
+                        label=conv if i == 0 else None,
+                    )
+                if i == 0 and optimizer == "adam":
+                    best = min(pair["spatial"])
+                    for tau in (thresholds[0], thresholds[-1]):
+                        target = chance - tau * (chance - best)
+                        ax.axhline(target, color="k", lw=0.7, ls=":")
+            if not panel.get(optimizer):
+                _no_data(ax)
+            if row == 0:
+                ax.set_title(f"{OPTIMIZER_NAMES[optimizer]}: val. error")
+            if column == 0:
+                ax.set_ylabel(panel["title"])
+            _style(ax, integer_x=True)
+        ax = axes[row, 2]
+        for optimizer in ("adam", "sgd"):
+            for i, pair in enumerate(panel.get(optimizer, [])):
+                gap = np.maximum.accumulate(
+                    np.abs(
+                        np.asarray(pair["spatial_loss"], float)
+                        - np.asarray(pair["spectral_loss"], float)
+                    )
+                )
+                ax.plot(
+                    np.arange(1, len(gap) + 1),
+                    np.maximum(gap, 1e-8),
+                    color=COLOURS[optimizer],
+                    lw=1.2,
+                    label=OPTIMIZER_NAMES[optimizer] if i == 0 else None,
+                )
+        ax.set_yscale("log")
+        if not (panel.get("adam") or panel.get("sgd")):
+            _no_data(ax)
+        if row == 0:
+            ax.set_title("training-loss gap")
+        _style(ax, integer_x=True)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    for column in range(3):
+        for ax in axes[:, column]:
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8)
+                break
     fig.tight_layout()
     return fig

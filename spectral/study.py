@@ -938,6 +938,125 @@ def curves_figure(record_dir=None, experiment="pooling"):
     )
 
 
+PAPER_SPEEDUP = {
+    ("generic", 3): 2.2,
+    ("generic", 5): 5.1,
+    ("deep", 3): 2.2,
+    ("deep", 5): 4.8,
+}
+
+
+def _speedup_text(entry):
+    """`median [low, high]` of one S(tau), or "—" without finished pairs."""
+    if entry["median"] is None:
+        return "—"
+    text = f"{entry['median']:.2f}"
+    if entry["ci95"] is not None:
+        text += f" [{entry['ci95'][0]:.2f}, {entry['ci95'][1]:.2f}]"
+    if entry["not_reached"]:
+        text += f" ({entry['not_reached']} not reached)"
+    return text
+
+
+def speedup_table(record_dir=None):
+    """The speed-up experiment, one row per network, filter size and
+    optimiser (`pandas.DataFrame`).
+
+    Columns: the learning rates used (Adam: chosen on validation per
+    parametrisation), finished seed pairs `n`, S(tau) for every threshold
+    as "median [95% bootstrap interval]" (with the number of seeds whose
+    spectral run never reached the target), the paper's speed-up, the mean
+    best validation error of each parametrisation and the largest
+    training-loss gap between paired runs.
+    """
+    summary = speedup_summary(record_runs(record_dir))
+    rows = {}
+    for case in summary["cases"]:
+        key = (
+            f"{case['network']} {case['filter_size']}×{case['filter_size']}",
+            case["optimizer"],
+        )
+        rates = case["learning_rate"]
+        row = {
+            "learning rate": (
+                f"{rates:g}"
+                if not isinstance(rates, dict)
+                else "being chosen"
+                if None in rates.values() or not rates
+                else ", ".join(
+                    f"{conv} {rate:g}" for conv, rate in rates.items()
+                )
+            ),
+            "n": len(case["seeds"]),
+        }
+        for tau in THRESHOLDS:
+            row[f"S({tau:.0%})"] = _speedup_text(case["speedup"][str(tau)])
+        row["paper"] = (
+            PAPER_SPEEDUP[(case["network"], case["filter_size"])]
+            if case["optimizer"] == "adam"
+            else None
+        )
+        for conv in CONVS:
+            values = case["best_val_error"][conv]
+            row[f"best val. error, {conv}"] = (
+                float(np.mean(values)) if values else None
+            )
+        row["max training-loss gap"] = case["max_train_loss_gap"]
+        rows[key] = row
+    import pandas as pd
+
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = pd.MultiIndex.from_tuples(
+        table.index, names=["case", "optimiser"]
+    )
+    return table
+
+
+def speedup_figure(record_dir=None):
+    """Validation curves of every finished speed-up pair under Adam and
+    SGD, and their training-loss gaps (`plotting.speedup_record_figure`).
+    """
+    from spectral import plotting
+
+    runs = record_runs(record_dir)
+    panels = []
+    for network in SPEEDUP_NETWORKS:
+        for size in FILTER_SIZES:
+            case = f"{network}-{size}x{size}"
+            panel = {"title": f"{network.capitalize()} {size}×{size}"}
+            for optimizer in ("adam", "sgd"):
+                rates = {conv: None for conv in CONVS}
+                if optimizer == "adam":
+                    rates = {
+                        conv: chosen_learning_rate(runs, f"{case}-adam", conv)
+                        for conv in CONVS
+                    }
+                    if None in rates.values():
+                        continue
+                pairs = []
+                for seed in SEEDS["speedup"]:
+                    docs = {
+                        conv: runs.get(
+                            speedup_name(
+                                case, conv, optimizer, seed, rates[conv]
+                            )
+                        )
+                        for conv in CONVS
+                    }
+                    if None in docs.values():
+                        continue
+                    pair = {}
+                    for conv, doc in docs.items():
+                        pair[conv] = [r["val_error"] for r in doc["history"]]
+                        pair[f"{conv}_loss"] = [
+                            r["train_loss"] for r in doc["history"]
+                        ]
+                    pairs.append(pair)
+                panel[optimizer] = pairs
+            panels.append(panel)
+    return plotting.speedup_record_figure(panels, THRESHOLDS)
+
+
 def budget(record_dir=None):
     """Measured and projected compute of the whole study, per experiment.
 

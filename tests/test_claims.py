@@ -189,3 +189,22 @@ def test_tables_for_the_book(tmp_path):
     assert row["95% CI"].startswith("[+") and row["n"] == 3
     assert table.loc["speedup-adam", "estimate"] == "—"
     assert list(table.index) == list(claims.CLAIM_IDS)
+
+
+def test_summary_sentences_carry_the_numbers(tmp_path):
+    row = claims.claim_row("classification", tmp_path)
+    assert claims.summary_sentence(row) == (
+        "Not tested at this scale: no run in the record yet."
+    )
+    partial = {
+        "id": "frequency-dropout",
+        "verdict": claims.NOT_TESTED,
+        "estimate": -0.038,
+        "ci95": None,
+        "n": 1,
+    }
+    sentence = claims.summary_sentence(partial)
+    assert sentence.startswith("Not tested at this scale yet")
+    assert "-3.80 pp" in sentence and "n = 1" in sentence
+    with pytest.raises(ValueError, match="claim_id='speedup'"):
+        claims.claim_row("speedup", tmp_path)

@@ -132,3 +132,42 @@ def test_data_notice(source, profile, expected, absent):
     for fragment in absent:
         assert fragment not in text
     assert text.startswith(":::{admonition} ") and text.endswith(":::")
+
+
+def test_figures_share_the_book_style_without_changing_global_state():
+    import matplotlib
+
+    before = matplotlib.rcParams["font.size"], matplotlib.rcParams["figure.dpi"]
+    fig = plotting.learning_curves([("a", [0.8, 0.6], {})])
+    assert fig.dpi == plotting.STYLE["figure.dpi"]
+    # error curves span a narrow range: a linear axis by default
+    assert fig.axes[0].get_yscale() == "linear"
+    label = fig.axes[0].xaxis.label
+    assert label.get_fontsize() == plotting.STYLE["axes.labelsize"]
+    after = matplotlib.rcParams["font.size"], matplotlib.rcParams["figure.dpi"]
+    assert before == after
+
+
+def test_speedup_marker_is_the_spectral_colour_and_log_ticks_are_plain():
+    panel = {
+        "title": "t",
+        "spatial": [0.5, 0.3],
+        "spectral": [0.4, 0.2],
+        "speedup": metrics.convergence_speedup([0.5, 0.3], [0.4, 0.2]),
+    }
+    ax = plotting.speedup_grid([panel]).axes[0]
+    marker = [line for line in ax.lines if line.get_marker() == "D"]
+    assert marker and marker[0].get_color() == plotting.COLOURS["spectral"]
+    rows = [
+        {"input_size": 8, "kernel_size": k, "ratio": r}
+        for k, r in ((3, 0.6), (5, 0.9))
+    ]
+    fig = plotting.speed_ratio_figure(rows)
+    fig.canvas.draw()
+    texts = [
+        t.get_text()
+        for t in fig.axes[0].get_yticklabels(minor=True)
+        + fig.axes[0].get_yticklabels()
+        if t.get_text()
+    ]
+    assert texts and not any("times" in t or "^" in t for t in texts)

@@ -250,3 +250,68 @@ def test_run_trains_only_the_named_units(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("spectral.experiments.git_revision", lambda: "abc")
     code = study.main(["run", "--units", "nope", "--record-dir", str(tmp_path)])
     assert code == 2 and "study status" in capsys.readouterr().err
+
+
+def _fake_speedup_case(tmp_path, case="generic-3x3"):
+    """Selection, seeds and SGD control of one case: the spectral run is
+    one epoch ahead under Adam; the SGD pair is identical."""
+    spatial = [0.8, 0.7, 0.6, 0.5]
+    spectral = [0.7, 0.6, 0.5, 0.5]
+    for conv, curve in (("spatial", spatial), ("spectral", spectral)):
+        for rate in study.ADAM_LEARNING_RATES:
+            worse = 0.0 if rate == 1e-3 else 0.1
+            _fake_run(
+                tmp_path,
+                study.speedup_name(case, conv, "adam", 0, rate),
+                [e + worse for e in curve],
+                experiment="speedup",
+                arm=conv,
+                seed=0,
+            )
+        for seed in (1, 2):
+            _fake_run(
+                tmp_path,
+                study.speedup_name(case, conv, "adam", seed, 1e-3),
+                curve,
+                experiment="speedup",
+                arm=conv,
+                seed=seed,
+            )
+        for seed in (0, 1, 2):
+            _fake_run(
+                tmp_path,
+                study.speedup_name(case, conv, "sgd", seed),
+                spatial,
+                experiment="speedup",
+                arm=conv,
+                seed=seed,
+            )
+
+
+def test_speedup_table_and_figure_read_the_record(tmp_path):
+    _fake_speedup_case(tmp_path)
+    table = study.speedup_table(tmp_path)
+    adam = table.loc[("generic 3×3", "adam")]
+    assert adam["n"] == 3
+    assert adam["learning rate"] == "spatial 0.001, spectral 0.001"
+    # best spatial error 0.5 is reached at epoch 4 vs epoch 3
+    assert adam["S(100%)"].startswith("1.33")
+    assert adam["paper"] == 2.2
+    assert adam["best val. error, spectral"] == pytest.approx(0.5)
+    sgd = table.loc[("generic 3×3", "sgd")]
+    assert sgd["S(100%)"].startswith("1.00")
+    assert sgd["max training-loss gap"] == 0.0
+    assert np.isnan(sgd["paper"])
+    untried = table.loc[("deep 5×5", "adam")]
+    assert untried["n"] == 0 and untried["S(50%)"] == "—"
+    assert untried["learning rate"] == "being chosen"
+    figure = study.speedup_figure(tmp_path)
+    axes = np.array(figure.axes).reshape(4, 3).T
+    # generic 3x3: three seed pairs under each optimiser, two lines each,
+    # plus the two threshold lines under Adam
+    assert len(axes[0, 0].get_lines()) == 3 * 2 + 2
+    assert len(axes[1, 0].get_lines()) == 3 * 2
+    assert axes[2, 0].get_yscale() == "log"
+    assert len(axes[0, 3].get_lines()) == 0  # deep 5x5 has no runs
+    labels = [t.get_text() for t in axes[2, 0].get_legend().get_texts()]
+    assert labels == ["Adam", "SGD"]
