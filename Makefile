@@ -4,6 +4,7 @@
 #   make test                      fast tests on the TensorFlow and JAX backends (CPU)
 #   make reproduce PROFILE=smoke   execute every chapter with papermill (see book/params/)
 #   make check-book                check the smoke execution and the rendered pages
+#   make smoke-book                render the smoke execution (_build/smoke) as a book
 #   make gpu-image-check           the smoke profile as the GPU machines run it (no TensorFlow)
 #   make clean
 
@@ -15,7 +16,7 @@ PROFILE ?= smoke
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: book test reproduce check-book gpu-image-check clean venv
+.PHONY: book smoke-book test reproduce check-book gpu-image-check clean venv
 
 venv: $(STAMP)
 
@@ -54,6 +55,19 @@ book: $(BOOK_STAMP)
 	rm -rf _build/html
 	$(BOOK_VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book is at _build/html/index.html"
+
+# Renders the notebooks of `make reproduce PROFILE=smoke` (never the record)
+# as a book of its own, at _build/smoke-book/_build/html/index.html.
+SMOKE_SRC := _build/smoke-book
+smoke-book: $(BOOK_STAMP)
+	@test -f _build/smoke/06-laptop-study.ipynb || \
+	  { echo "No smoke execution: run make reproduce PROFILE=smoke first"; exit 2; }
+	rm -rf $(SMOKE_SRC) && mkdir -p $(SMOKE_SRC)/book
+	cp _config.yml _toc.yml $(SMOKE_SRC)/
+	cp book/intro.md book/references.bib $(SMOKE_SRC)/book/
+	cp _build/smoke/[0-9]*.ipynb $(SMOKE_SRC)/book/
+	$(BOOK_VENV)/bin/jupyter-book build $(SMOKE_SRC) -W -n --keep-going
+	@echo "The smoke book is at $(SMOKE_SRC)/_build/html/index.html"
 
 # Checks the smoke execution and the rendered pages (headless Chromium);
 # run after `make reproduce PROFILE=smoke` and `make book`.
