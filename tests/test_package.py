@@ -197,3 +197,38 @@ def test_readme_snippet_runs_as_written(backend, tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("tool", ["spectral.reproduce", "spectral.study"])
+def test_command_line_help_does_not_load_keras(tool):
+    """`python -m spectral.<tool> --help` answers without importing Keras
+    (or TensorFlow), while `import spectral` still registers the layers."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", tool, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "usage: python -m" in out.stdout
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in out.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "spectral" in imported
+    assert not {"keras", "tensorflow"} & imported
+    registered = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import spectral, keras; print(keras.saving.get_registered_object"
+            "('spectral>SpectralPooling2D') is not None)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert registered.stdout.strip().splitlines()[-1] == "True"
