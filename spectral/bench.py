@@ -271,7 +271,8 @@ def run(quick=False):
         max(8, batch // 8),
         16 if quick else 32,
         (32, 64),
-        (3, 5, 7, 9, 11, 15) if not quick else (3, 7, 11),
+        # every odd kernel size, so the crossover is located exactly
+        (3, 5, 7, 9, 11, 13, 15) if not quick else (3, 7, 11),
         repeats,
     )
     rows += fft_rows
@@ -279,6 +280,48 @@ def run(quick=False):
     results["rows"] = rows
     results["fft_crossover_kernel"] = crossover
     return results
+
+
+def ratio_text(ratio):
+    """A time ratio as words: `0.92× (faster)`, `1.30× (slower)`.
+
+    Example:
+
+    >>> ratio_text(0.92), ratio_text(1.3), ratio_text(1.004)
+    ('0.92× (faster)', '1.30× (slower)', '1.00× (the same to 1%)')
+    """
+    if abs(ratio - 1.0) < 0.01:
+        return f"{ratio:.2f}× (the same to 1%)"
+    return f"{ratio:.2f}× ({'faster' if ratio < 1 else 'slower'})"
+
+
+def crossover_text(rows, input_size):
+    """Where `FFTConv2D` starts to beat `Conv2D` for one input size, in
+    words, from the timed kernel sizes of `bench_fft_conv` rows.
+
+    Example:
+
+    >>> rows = [{"input_size": 32, "kernel_size": k, "ratio": r}
+    ...         for k, r in ((11, 2.0), (13, 1.2), (15, 0.6))]
+    >>> crossover_text(rows, 32)
+    'from 15×15 (13×13: 1.20×; 15×15: 0.60×)'
+    """
+    timed = sorted(
+        (r["kernel_size"], r["ratio"])
+        for r in rows
+        if r.get("input_size") == input_size
+    )
+    wins = [i for i, (_, ratio) in enumerate(timed) if ratio < 1]
+    if not wins:
+        largest = timed[-1][0] if timed else None
+        return f"never, up to {largest}×{largest}"
+    first = wins[0]
+    kernel, ratio = timed[first]
+    text = f"from {kernel}×{kernel} ("
+    if first > 0:
+        before, before_ratio = timed[first - 1]
+        text += f"{before}×{before}: {before_ratio:.2f}×; "
+    return text + f"{kernel}×{kernel}: {ratio:.2f}×)"
 
 
 def format_table(results):
