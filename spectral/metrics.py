@@ -140,19 +140,108 @@ def approximation_curves(images, fractions, strides=(2, 3, 4)):
     return curves
 
 
-def error_at_fraction(curve, fraction):
+def error_at_fraction(curve, fraction, tolerance=None):
     """Error of the point of a curve whose kept fraction is nearest.
 
     Args:
         curve: list of `(fraction_kept, error)` pairs.
         fraction: the fraction to look up.
+        tolerance: if given, the nearest point must keep a fraction within
+            this distance of `fraction`, else `ValueError` (so that "at a
+            quarter" never silently reads another point).
 
     Example:
 
     >>> error_at_fraction([(0.1, 0.3), (0.26, 0.1), (0.5, 0.05)], 0.25)
     0.1
     """
-    return min(curve, key=lambda point: abs(point[0] - fraction))[1]
+    kept, error = min(curve, key=lambda point: abs(point[0] - fraction))
+    if tolerance is not None and abs(kept - fraction) > tolerance:
+        raise ValueError(
+            f"fraction={fraction} is not a point of the curve: the nearest "
+            f"keeps {kept:.4f} (tolerance {tolerance}); evaluate the curve "
+            "at that fraction"
+        )
+    return error
+
+
+def _fraction_text(kept):
+    """`0.111 -> "1/9"` for the fractions 1/s^2 that pooling keeps."""
+    stride = round(1 / math.sqrt(kept)) if kept > 0 else 0
+    if stride and abs(kept - 1 / stride**2) < 1e-9:
+        return f"1/{stride**2}"
+    return f"{kept:.3f}"
+
+
+def information_findings(curves_by_set, reference=0.25):
+    """Sentences comparing approximation curves, computed from the curves.
+
+    Args:
+        curves_by_set: `{name: curves}` with `curves` from
+            `approximation_curves`, e.g. `{"the photographs": ...,
+            "the CIFAR-10 images": ...}` (at least one set).
+        reference: the fraction kept at which the sets are compared with
+            each other; it must be a point of every curve.
+
+    Returns:
+        A list of sentences: where spectral pooling's loss (interpolated
+        along its curve) is below or above max and average pooling's at
+        the fractions they keep, per set; and, with two or more sets, which
+        set loses more under each method at `reference`.
+    """
+    sentences = []
+    for name, curves in curves_by_set.items():
+        kept, errors = zip(*sorted(curves["spectral"]))
+        better, worse = [], []
+        for method in ("max", "average"):
+            for fraction, error in curves.get(method, []):
+                spectral = float(np.interp(fraction, kept, errors))
+                entry = (
+                    f"{method} pooling at {_fraction_text(fraction)} "
+                    f"({spectral:.3f} vs {error:.3f})"
+                )
+                (better if spectral < error else worse).append(entry)
+        fractions = [
+            _fraction_text(f)
+            for f in sorted(
+                {f for m in ("max", "average") for f, _ in curves.get(m, [])},
+                reverse=True,
+            )
+        ]
+        if not worse:
+            sentences.append(
+                f"On {name}, spectral pooling loses less than max and average "
+                f"pooling at every fraction they keep "
+                f"({', '.join(fractions)})."
+            )
+        else:
+            sentences.append(
+                f"On {name}, spectral pooling loses less than "
+                f"{'; '.join(better) or 'neither method'}, and more than "
+                f"{'; '.join(worse)} (spectral vs the other method)."
+            )
+    if len(curves_by_set) >= 2:
+        (name_a, a), (name_b, b) = list(curves_by_set.items())[:2]
+        parts = []
+        for method in ("spectral", "max", "average"):
+            ea = error_at_fraction(a[method], reference, tolerance=1e-6)
+            eb = error_at_fraction(b[method], reference, tolerance=1e-6)
+            relation = (
+                "more than"
+                if eb > ea
+                else "less than"
+                if eb < ea
+                else "as much as"
+            )
+            parts.append(
+                f"{relation} {name_a} under {method} pooling "
+                f"({eb:.3f} vs {ea:.3f})"
+            )
+        sentences.append(
+            f"Keeping {_fraction_text(reference)} of the values, {name_b} "
+            f"lose {', '.join(parts[:-1])} and {parts[-1]}."
+        )
+    return sentences
 
 
 def first_epoch_reaching(errors, target):

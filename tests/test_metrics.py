@@ -120,3 +120,35 @@ def test_speedup_when_the_spectral_run_never_reaches_the_target():
 def test_speedup_errors(spatial, spectral, match):
     with pytest.raises(ValueError, match=match):
         metrics.convergence_speedup(spatial, spectral)
+
+
+def test_information_findings_follow_the_curves():
+    photos = {
+        "spectral": [(0.0625, 0.12), (0.25, 0.07), (1.0, 0.0)],
+        "max": [(0.0625, 0.20), (0.1111111111111111, 0.17), (0.25, 0.12)],
+        "average": [(0.0625, 0.15), (0.1111111111111111, 0.12), (0.25, 0.09)],
+    }
+    cifar = {
+        "spectral": [(0.0625, 0.14), (0.25, 0.08), (1.0, 0.0)],
+        "max": [(0.0625, 0.18), (0.1111111111111111, 0.15), (0.25, 0.11)],
+        # average pooling beats spectral pooling at 1/16 here
+        "average": [(0.0625, 0.13), (0.1111111111111111, 0.12), (0.25, 0.085)],
+    }
+    first, second, third = metrics.information_findings(
+        {"the photographs": photos, "the CIFAR images": cifar}
+    )
+    assert first == (
+        "On the photographs, spectral pooling loses less than max and "
+        "average pooling at every fraction they keep (1/4, 1/9, 1/16)."
+    )
+    assert "more than average pooling at 1/16 (0.140 vs 0.130)" in second
+    assert third.startswith("Keeping 1/4 of the values, the CIFAR images lose")
+    assert (
+        "more than the photographs under spectral pooling (0.080 vs 0.070)"
+        in (third)
+    )
+    assert (
+        "less than the photographs under max pooling (0.110 vs 0.120)" in third
+    )
+    with pytest.raises(ValueError, match="fraction=0.3 is not a point"):
+        metrics.error_at_fraction(photos["spectral"], 0.3, tolerance=1e-6)
