@@ -238,6 +238,52 @@ def summarize(results_dir):
     return summary
 
 
+def data_source_of(document):
+    """The data source a result file names, wherever it nests it.
+
+    Result files keep `data_source` at the top or inside a section (chapter
+    2's `information.json` under `"cifar"`); None when none is named.
+
+    Example:
+
+    >>> data_source_of({"cifar": {"data_source": "JPEG copy"}, "x": 1})
+    'JPEG copy'
+    """
+    if not isinstance(document, dict):
+        return None
+    if isinstance(document.get("data_source"), str):
+        return document["data_source"]
+    for value in document.values():
+        found = data_source_of(value)
+        if found:
+            return found
+    return None
+
+
+def result_files_table(results_dir):
+    """One row per result file of a record (`pandas.DataFrame`): its data
+    source, the commit (12 characters), backend, device and date (day) of
+    its provenance. `reproduce.json`, the runner's log, is left out."""
+    import pandas as pd
+
+    rows = {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        if path.name == "reproduce.json":
+            continue
+        document = json.loads(path.read_text())
+        info = document.get("provenance", {})
+        rows[path.name] = {
+            "data": data_source_of(document) or "none (no data read)",
+            "commit": (info.get("git_sha") or "unknown")[:12],
+            "backend": info.get("backend"),
+            "device": info.get("device"),
+            "date": (info.get("date") or "")[:10],
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "file"
+    return table
+
+
 def _publish(paths, profile):
     book, results = paths["record"]
     for notebook in sorted(paths["notebooks"].glob("[0-9][0-9]-*.ipynb")):

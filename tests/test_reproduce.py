@@ -295,3 +295,25 @@ def test_log_noise_is_stripped_and_other_stream_text_kept():
     assert reproduce.strip_log_noise(notebook) == 6
     texts = [o["text"] for o in notebook.cells[0].outputs]
     assert texts == ["UserWarning: look here\n", "42\n"]
+
+
+def test_result_files_table_finds_nested_data_sources(tmp_path):
+    provenance = {
+        "git_sha": "0123456789abcdef0123",
+        "backend": "tensorflow",
+        "device": "cpu: Example CPU (2 cores)",
+        "date": "2026-12-02T09:00:00+00:00",
+    }
+    (tmp_path / "information.json").write_text(
+        json.dumps(
+            {"cifar": {"data_source": "JPEG copy"}, "provenance": provenance}
+        )
+    )
+    (tmp_path / "bench.json").write_text(json.dumps({"provenance": provenance}))
+    (tmp_path / "reproduce.json").write_text("{}")
+    table = reproduce.result_files_table(tmp_path)
+    assert list(table.index) == ["bench.json", "information.json"]
+    assert table.loc["information.json", "data"] == "JPEG copy"
+    assert table.loc["bench.json", "data"] == "none (no data read)"
+    assert table.loc["bench.json", "commit"] == "0123456789ab"
+    assert table.loc["bench.json", "date"] == "2026-12-02"
