@@ -398,25 +398,27 @@ def summary_sentence(row):
     return f"{verdict.capitalize()}: {numbers}."
 
 
-def claims_table(record_dir=None, chapter_results=None):
+def claims_table(record_dir=None, chapter_results=None, compact=False):
     """The claims table as a `pandas.DataFrame`, ready to display.
 
-    Columns: claim, the paper's number, the scale tested here, our
-    estimate and its 95% interval (in the estimate's unit, see
-    `format_estimate`), the number of seeds or cases `n`, the verdict.
+    Columns: the claim, the verdict, our estimate and its 95% interval (in
+    the estimate's unit, see `format_estimate`), the number of seeds or
+    cases `n`, then the paper's number and the scale tested here (left out
+    when `compact`, for narrow pages such as the landing page).
     """
     import pandas as pd
 
     rows = claims(record_dir, chapter_results)
+    columns = {
+        "claim": [r["claim"] for r in rows],
+        "verdict": [r["verdict"] for r in rows],
+        "estimate": [format_estimate(r) for r in rows],
+        "95% CI": [format_interval(r) for r in rows],
+        "n": [r["n"] for r in rows],
+    }
+    if not compact:
+        columns["paper"] = [r["paper"] for r in rows]
+        columns["tested here"] = [r["scale"] or "—" for r in rows]
     return pd.DataFrame(
-        {
-            "claim": [r["claim"] for r in rows],
-            "paper": [r["paper"] for r in rows],
-            "tested here": [r["scale"] or "—" for r in rows],
-            "estimate": [format_estimate(r) for r in rows],
-            "95% CI": [format_interval(r) for r in rows],
-            "n": [r["n"] for r in rows],
-            "verdict": [r["verdict"] for r in rows],
-        },
-        index=pd.Index([r["id"] for r in rows], name="id"),
+        columns, index=pd.Index([r["id"] for r in rows], name="id")
     )

@@ -1012,6 +1012,42 @@ def speedup_table(record_dir=None):
     return table
 
 
+def headline_numbers(record_dir=None):
+    """Short texts for the landing page's headline table.
+
+    `{"spectral": ..., "max": ...}`: the mean test error of those pooling
+    arms with the number of seeds; `"deep-5x5"`: the median speed-up
+    S(100%) of the Deep 5x5 case under Adam with its seeds. "pending"
+    where the record has no run yet.
+    """
+    runs = record_runs(record_dir)
+    arms = pooling_summary(runs)["arms"]
+    out = {}
+    for arm in ("spectral", "max"):
+        row = arms[arm]
+        out[arm] = (
+            "pending"
+            if not row["n"]
+            else f"{row['mean']:.2%} (mean of {row['n']} seed"
+            f"{'s' if row['n'] > 1 else ''})"
+        )
+    deep = next(
+        case
+        for case in speedup_summary(runs)["cases"]
+        if case["network"] == "deep"
+        and case["filter_size"] == 5
+        and case["optimizer"] == "adam"
+    )
+    entry = deep["speedup"]["1.0"]
+    out["deep-5x5"] = (
+        "pending"
+        if entry["median"] is None
+        else f"{entry['median']:.2f} (median of {len(deep['seeds'])} seed"
+        f"{'s' if len(deep['seeds']) > 1 else ''})"
+    )
+    return out
+
+
 def speedup_figure(record_dir=None):
     """Validation curves of every finished speed-up pair under Adam and
     SGD, and their training-loss gaps (`plotting.speedup_record_figure`).

@@ -189,6 +189,15 @@ def test_tables_for_the_book(tmp_path):
     assert row["95% CI"].startswith("[+") and row["n"] == 3
     assert table.loc["speedup-adam", "estimate"] == "—"
     assert list(table.index) == list(claims.CLAIM_IDS)
+    assert list(table.columns[:2]) == ["claim", "verdict"]
+    compact = claims.claims_table(tmp_path, compact=True)
+    assert list(compact.columns) == [
+        "claim",
+        "verdict",
+        "estimate",
+        "95% CI",
+        "n",
+    ]
 
 
 def test_summary_sentences_carry_the_numbers(tmp_path):

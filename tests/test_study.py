@@ -315,3 +315,26 @@ def test_speedup_table_and_figure_read_the_record(tmp_path):
     assert len(axes[0, 3].get_lines()) == 0  # deep 5x5 has no runs
     labels = [t.get_text() for t in axes[2, 0].get_legend().get_texts()]
     assert labels == ["Adam", "SGD"]
+
+
+def test_headline_numbers(tmp_path):
+    assert study.headline_numbers(tmp_path) == {
+        "spectral": "pending",
+        "max": "pending",
+        "deep-5x5": "pending",
+    }
+    _fake_speedup_case(tmp_path, "deep-5x5")
+    for seed, error in ((0, 0.30), (1, 0.32)):
+        _fake_run(
+            tmp_path,
+            f"pooling-spectral-seed{seed}",
+            [0.5],
+            test_error=error,
+            experiment="pooling",
+            arm="spectral",
+            seed=seed,
+        )
+    numbers = study.headline_numbers(tmp_path)
+    assert numbers["spectral"] == "31.00% (mean of 2 seeds)"
+    assert numbers["max"] == "pending"
+    assert numbers["deep-5x5"] == "1.33 (median of 3 seeds)"
