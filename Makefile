@@ -51,9 +51,22 @@ $(BOOK_STAMP): book/requirements.txt
 	$(BOOK_VENV)/bin/python -m pip install --quiet -r book/requirements.txt
 	touch $(BOOK_STAMP)
 
+# REPOSITORY_URL=https://github.com/OWNER/REPO (the Pages workflow sets it)
+# adds the repository and "open in Colab" buttons to every chapter.
+REPOSITORY_URL ?=
+BOOK_CONFIG := $(if $(REPOSITORY_URL),--config _build/_config-online.yml,)
+
 book: $(BOOK_STAMP)
 	rm -rf _build/html
-	$(BOOK_VENV)/bin/jupyter-book build . -W -n --keep-going
+ifneq ($(REPOSITORY_URL),)
+	mkdir -p _build
+	$(BOOK_VENV)/bin/python -c 'import sys, yaml; c = yaml.safe_load(open("_config.yml")); \
+	  c["repository"] = {"url": sys.argv[1], "branch": "main"}; \
+	  c["launch_buttons"] = {"colab_url": "https://colab.research.google.com", "notebook_interface": "classic"}; \
+	  c["html"]["use_repository_button"] = True; \
+	  yaml.safe_dump(c, open("_build/_config-online.yml", "w"), sort_keys=False, allow_unicode=True)' "$(REPOSITORY_URL)"
+endif
+	$(BOOK_VENV)/bin/jupyter-book build . -W -n --keep-going $(BOOK_CONFIG)
 	@echo "The book is at _build/html/index.html"
 
 # Renders the notebooks of `make reproduce PROFILE=smoke` (never the record)

@@ -317,3 +317,44 @@ def test_result_files_table_finds_nested_data_sources(tmp_path):
     assert table.loc["bench.json", "data"] == "none (no data read)"
     assert table.loc["bench.json", "commit"] == "0123456789ab"
     assert table.loc["bench.json", "date"] == "2026-12-02"
+
+
+def _colab_cell(chapter):
+    import jupytext
+
+    notebook = jupytext.read(ROOT_BOOK / chapter)
+    cells = [c for c in notebook.cells if c.cell_type == "code"]
+    assert "parameters" in cells[0].metadata.get("tags", [])
+    assert "repository_url = None" in cells[0].source
+    assert "google.colab" in cells[1].source
+    return cells[1].source
+
+
+ROOT_BOOK = reproduce.ROOT / "book"
+
+
+@pytest.mark.parametrize(
+    "chapter", sorted(p.name for p in ROOT_BOOK.glob("[0-9][0-9]-*.md"))
+)
+def test_every_chapter_installs_itself_on_colab(chapter, monkeypatch):
+    """Right after its parameters, every chapter has a cell that, on Colab
+    without the package, asks for `repository_url` or installs from it; and
+    that does nothing anywhere else."""
+    import importlib.util
+    import subprocess
+    import sys
+    import types
+
+    source = _colab_cell(chapter)
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a[0]))
+    exec(source, {"repository_url": None, "profile": "cpu"})  # not on Colab
+    assert calls == []
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("colab"))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(RuntimeError, match="set repository_url"):
+        exec(source, {"repository_url": None, "profile": "cpu"})
+    exec(source, {"repository_url": "https://github.com/o/r", "profile": "cpu"})
+    assert (
+        calls[-1][-1] == "spectral-cnn[tensorflow] @ git+https://github.com/o/r"
+    )
