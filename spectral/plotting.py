@@ -64,6 +64,11 @@ def _plain_log_ticks(ax):
     ax.yaxis.set_minor_formatter(plain)
 
 
+def _per_epoch(ax, values, **style):
+    """Plots `values` against epochs 1, 2, ... on `ax`."""
+    return ax.plot(np.arange(1, len(values) + 1), values, **style)
+
+
 def _style(ax, integer_x=False):
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.3)
@@ -290,9 +295,7 @@ def learning_curves(curves, ylabel="test error", title=None, log=False):
     """
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for label, errors, style in curves:
-        ax.plot(
-            np.arange(1, len(errors) + 1), errors, label=label, **(style or {})
-        )
+        _per_epoch(ax, errors, label=label, **(style or {}))
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -415,13 +418,7 @@ def speedup_grid(panels):
     )
     for ax, panel in zip(axes.flat, panels):
         for key in ("spatial", "spectral"):
-            errors = panel[key]
-            ax.plot(
-                np.arange(1, len(errors) + 1),
-                errors,
-                color=COLOURS[key],
-                label=key,
-            )
+            _per_epoch(ax, panel[key], color=COLOURS[key], label=key)
         result = panel["speedup"]
         if result["spectral_epoch"]:
             ax.plot(
@@ -490,10 +487,9 @@ def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
             ax = axes[row, column]
             for i, pair in enumerate(panel.get(optimizer, [])):
                 for conv in ("spatial", "spectral"):
-                    errors = pair[conv]
-                    ax.plot(
-                        np.arange(1, len(errors) + 1),
-                        errors,
+                    _per_epoch(
+                        ax,
+                        pair[conv],
                         color=COLOURS[conv],
                         lw=1.2,
                         # dashed, so that a curve hidden under the other
@@ -523,8 +519,8 @@ def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
                         - np.asarray(pair["spectral_loss"], float)
                     )
                 )
-                ax.plot(
-                    np.arange(1, len(gap) + 1),
+                _per_epoch(
+                    ax,
                     np.maximum(gap, 1e-8),
                     color=COLOURS[optimizer],
                     lw=1.2,
