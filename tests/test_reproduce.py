@@ -29,7 +29,12 @@ def test_each_chapter_declares_exactly_the_shared_parameters(chapter):
     )
     assert len(cells) == 1, "exactly one parameters cell"
     names = set(re.findall(r"^(\w+) = ", cells[0], re.M))
-    expected = set(reproduce.profile_parameters("smoke")) | RUNNER_KEYS
+    # repository_url is the reader's, on Colab (see the chapter's next cell)
+    expected = (
+        set(reproduce.profile_parameters("smoke"))
+        | RUNNER_KEYS
+        | {"repository_url"}
+    )
     assert names == expected
     assert not re.search(r"^\s*(def|class) ", text, re.M)
 
