@@ -1048,18 +1048,12 @@ def headline_numbers(record_dir=None):
     return out
 
 
-def speedup_figure(record_dir=None):
-    """Validation curves of every finished speed-up pair under Adam and
-    SGD, and their training-loss gaps (`plotting.speedup_record_figure`).
-    """
-    from spectral import plotting
-
-    runs = record_runs(record_dir)
-    panels = []
+def _speedup_pairs(runs):
+    """`(case, optimizer, seed, {conv: document})` of every finished pair
+    of speed-up runs (Adam: at each parametrisation's chosen rate)."""
     for network in SPEEDUP_NETWORKS:
         for size in FILTER_SIZES:
             case = f"{network}-{size}x{size}"
-            panel = {"title": f"{network.capitalize()} {size}×{size}"}
             for optimizer in ("adam", "sgd"):
                 rates = {conv: None for conv in CONVS}
                 if optimizer == "adam":
@@ -1069,7 +1063,6 @@ def speedup_figure(record_dir=None):
                     }
                     if None in rates.values():
                         continue
-                pairs = []
                 for seed in SEEDS["speedup"]:
                     docs = {
                         conv: runs.get(
@@ -1079,18 +1072,57 @@ def speedup_figure(record_dir=None):
                         )
                         for conv in CONVS
                     }
-                    if None in docs.values():
-                        continue
-                    pair = {}
-                    for conv, doc in docs.items():
-                        pair[conv] = [r["val_error"] for r in doc["history"]]
-                        pair[f"{conv}_loss"] = [
-                            r["train_loss"] for r in doc["history"]
-                        ]
-                    pairs.append(pair)
-                panel[optimizer] = pairs
-            panels.append(panel)
-    return plotting.speedup_record_figure(panels, THRESHOLDS)
+                    if None not in docs.values():
+                        yield case, optimizer, seed, docs
+
+
+def speedup_figure(record_dir=None):
+    """Validation curves of every finished speed-up pair under Adam and
+    SGD, and their training-loss gaps (`plotting.speedup_record_figure`).
+    """
+    from spectral import plotting
+
+    panels = {
+        f"{n}-{k}x{k}": {"title": f"{n.capitalize()} {k}×{k}"}
+        for n in SPEEDUP_NETWORKS
+        for k in FILTER_SIZES
+    }
+    for case, optimizer, _, docs in _speedup_pairs(record_runs(record_dir)):
+        pair = {}
+        for conv, doc in docs.items():
+            pair[conv] = [r["val_error"] for r in doc["history"]]
+            pair[f"{conv}_loss"] = [r["train_loss"] for r in doc["history"]]
+        panels[case].setdefault(optimizer, []).append(pair)
+    return plotting.speedup_record_figure(list(panels.values()), THRESHOLDS)
+
+
+def loss_gaps(record_dir=None):
+    """How far the paired runs' training losses are apart, per optimiser.
+
+    Returns `{"adam" | "sgd": {"first": median gap after the first epoch,
+    "last": median gap after the last epoch, "largest": the largest gap
+    at any epoch, "pairs": n}}` over every finished pair (cases and
+    seeds); None values where no pair has finished.
+    """
+    gaps = {"adam": [], "sgd": []}
+    for _, optimizer, _, docs in _speedup_pairs(record_runs(record_dir)):
+        a, b = (docs[conv]["history"] for conv in CONVS)
+        gaps[optimizer].append(
+            [abs(x["train_loss"] - y["train_loss"]) for x, y in zip(a, b)]
+        )
+    out = {}
+    for optimizer, curves in gaps.items():
+        out[optimizer] = {
+            "first": float(np.median([c[0] for c in curves]))
+            if curves
+            else None,
+            "last": float(np.median([c[-1] for c in curves]))
+            if curves
+            else None,
+            "largest": max(max(c) for c in curves) if curves else None,
+            "pairs": len(curves),
+        }
+    return out
 
 
 def budget(record_dir=None):

@@ -338,3 +338,22 @@ def test_headline_numbers(tmp_path):
     assert numbers["spectral"] == "31.00% (mean of 2 seeds)"
     assert numbers["max"] == "pending"
     assert numbers["deep-5x5"] == "1.33 (median of 3 seeds)"
+
+
+def test_loss_gaps_per_optimiser(tmp_path):
+    assert study.loss_gaps(tmp_path)["sgd"] == {
+        "first": None,
+        "last": None,
+        "largest": None,
+        "pairs": 0,
+    }
+    _fake_speedup_case(tmp_path)
+    gaps = study.loss_gaps(tmp_path)
+    # the fake runs share their training losses: every gap is zero
+    assert gaps["sgd"] == {
+        "first": 0.0,
+        "last": 0.0,
+        "largest": 0.0,
+        "pairs": 3,
+    }
+    assert gaps["adam"]["pairs"] == 3
