@@ -25,15 +25,22 @@ RULE = (
     "*partially reproduced* when the estimate is on the paper's side but "
     "its interval includes no effect (or there are too few seeds for an "
     "interval); *not reproduced* when the estimate is at or beyond no "
-    "effect, on the other side. A claim of an identity (FFT convolution "
-    "equals Conv2D; the spectral and spatial parametrisations coincide "
-    "under SGD) is *reproduced* when the largest deviation measured is "
-    "within the stated float32 tolerance, else *not reproduced*. A "
-    "comparison, and the SGD control, get a verdict only once every seed "
-    "of the design has finished (5 paired seeds for the pooling ablation, "
-    "3 seeds of each speed-up case); until then, and for any claim "
-    "without runs in the record, it reads *not tested at this scale*, "
-    "with the estimate so far."
+    "effect, on the other side. FFT convolution equals Conv2D when the "
+    "largest relative deviation is within float32 tolerance (1e-4). The "
+    "SGD control (the spectral and spatial parametrisations coincide under "
+    "SGD) compares the paired runs' largest training-loss gap with the gap "
+    "that float32 rounding alone opens over the same training (a spatial "
+    "run against its copy started from rounded weights): *reproduced* when "
+    "the 95% interval of the median ratio lies at or below 3, *not "
+    "reproduced* when it lies above 3, *partially reproduced* otherwise. "
+    "(The first rule for this claim, an absolute gap of at most 1e-3, was "
+    "replaced before any verdict once the first SGD pairs showed gaps near "
+    "1e-2 that grow with training, which it could not tell apart from "
+    "rounding.) A comparison, and the SGD control, get a verdict only once "
+    "every seed of the design has finished (5 paired seeds for the pooling "
+    "ablation, 3 seeds of each speed-up case); until then, and for any "
+    "claim without runs in the record, it reads *not tested at this "
+    "scale*, with the estimate so far."
 )
 SPEEDUP_CASES = len(study.SPEEDUP_NETWORKS) * len(study.FILTER_SIZES)
 INFORMATION_CLAIM = (
@@ -41,7 +48,9 @@ INFORMATION_CLAIM = (
     "number of parameters (Fig. 4a)"
 )
 FFT_TOLERANCE = 1e-4  # relative, float32
-SGD_LOSS_TOLERANCE = 1e-3  # absolute training-loss gap over all epochs
+# The SGD control's margin: the spatial-spectral gap may be at most this
+# many times the gap that float32 rounding alone opens.
+NOISE_FLOOR_FACTOR = 3.0
 CLAIM_IDS = (
     "information-preservation",
     "classification",
@@ -248,53 +257,7 @@ def claims(record_dir=None, chapter_results=None):
                 )
             )
         else:
-            gaps = {
-                opt: [
-                    case["max_train_loss_gap"]
-                    for case in speed["cases"]
-                    if case["optimizer"] == opt and case["seeds"]
-                ]
-                for opt in ("sgd", "adam")
-            }
-            gap = max(gaps["sgd"]) if gaps["sgd"] else None
-            adam_gap = max(gaps["adam"]) if gaps["adam"] else None
-            required = SPEEDUP_CASES * len(study.SEEDS["speedup"])
-            if gap is None:
-                verdict = NOT_TESTED
-            elif len(values) < required:
-                verdict = NOT_TESTED
-            else:
-                verdict = (
-                    REPRODUCED if gap <= SGD_LOSS_TOLERANCE else NOT_REPRODUCED
-                )
-            meaning = (
-                "largest gap between the paired runs' training losses, over "
-                f"every epoch, case and seed (tolerance {SGD_LOSS_TOLERANCE:g})"
-            )
-            if adam_gap is not None:
-                meaning += f"; under Adam the same gap is {adam_gap:.1e}"
-            if median is not None:
-                meaning += f"; median speed-up under SGD {median:.2f}×"
-            rows.append(
-                _row(
-                    claim_id,
-                    "Under plain SGD the spectral parametrisation changes "
-                    "nothing (an orthonormal change of coordinates)",
-                    "stated in §4 (no experiment)",
-                    study.scale("speedup")
-                    + "; SGD with momentum and weight decay",
-                    gap,
-                    None,
-                    len(values),
-                    verdict,
-                    max_train_loss_gap=gap,
-                    adam_max_train_loss_gap=adam_gap,
-                    speedup_median=median,
-                    speedup_ci95=None if ci is None else list(ci),
-                    tolerance=SGD_LOSS_TOLERANCE,
-                    estimate_meaning=meaning,
-                )
-            )
+            rows.append(_sgd_control_row(claim_id, speed, median))
 
     bench = _read(chapter_results / "bench.json")
     if bench and bench.get("exactness"):
@@ -332,6 +295,63 @@ def claims(record_dir=None, chapter_results=None):
     return sorted(rows, key=lambda row: order[row["id"]])
 
 
+def _sgd_control_row(claim_id, speed, sgd_speedup):
+    """The SGD control: paired SGD runs' training-loss gap in units of the
+    gap rounding alone opens (see `RULE`)."""
+    sgd = [c for c in speed["cases"] if c["optimizer"] == "sgd"]
+    adam = [c for c in speed["cases"] if c["optimizer"] == "adam"]
+    ratios = [r for case in sgd for r in case["gap_ratio"]]
+    identity = [g for case in sgd for g in case["train_loss_gap"]]
+    floors = [g for case in sgd for g in case["noise_floor_gap"]]
+    adam_gaps = [g for case in adam for g in case["train_loss_gap"]]
+    median, ci = study.median_interval(ratios) if ratios else (None, None)
+    required = SPEEDUP_CASES * len(study.SEEDS["speedup"])
+    if median is None or len(ratios) < required or ci is None:
+        verdict = NOT_TESTED
+    elif ci[1] <= NOISE_FLOOR_FACTOR:
+        verdict = REPRODUCED
+    elif ci[0] > NOISE_FLOOR_FACTOR:
+        verdict = NOT_REPRODUCED
+    else:
+        verdict = PARTIAL
+    parts = [
+        "median over cases and seeds of R = (largest training-loss gap "
+        "between the spatial and spectral SGD runs) / (the same between the "
+        "spatial run and its copy started from the spectral round trip of "
+        f"its initial kernels); R ≤ {NOISE_FLOOR_FACTOR:g} means no larger "
+        "than rounding alone"
+    ]
+    if identity:
+        parts.append(f"largest SGD gap {max(identity):.1e}")
+    if floors:
+        parts.append(f"largest rounding-only gap {max(floors):.1e}")
+    if adam_gaps:
+        parts.append(f"largest Adam gap {max(adam_gaps):.1e}")
+    if sgd_speedup is not None:
+        parts.append(f"median speed-up under SGD {sgd_speedup:.2f}×")
+    return _row(
+        claim_id,
+        "Under plain SGD the spectral parametrisation changes nothing (an "
+        "orthonormal change of coordinates)",
+        "stated in §4 (no experiment)",
+        study.scale("speedup") + "; SGD with momentum and weight decay",
+        median,
+        ci,
+        len(ratios),
+        verdict,
+        max_train_loss_gap=max(identity) if identity else None,
+        noise_floor_gap=max(floors) if floors else None,
+        adam_max_train_loss_gap=max(adam_gaps) if adam_gaps else None,
+        speedup_median=sgd_speedup,
+        factor=NOISE_FLOOR_FACTOR,
+        estimate_meaning="; ".join(parts),
+        so_far=None
+        if ratios or not identity
+        else "its rounding-only runs are pending; so far "
+        + "; ".join(parts[1:]),
+    )
+
+
 def write_claims(record_dir=None, chapter_results=None):
     """Writes `claims.json` (`{"rule", "claims"}`) and returns it."""
     from spectral.experiments import write_result
@@ -361,7 +381,7 @@ def format_estimate(row):
         return "—"
     if row["id"] in ("classification", "frequency-dropout"):
         return f"{100 * value:+.2f} pp"
-    if row["id"] == "speedup-adam":
+    if row["id"].startswith("speedup"):
         return f"{value:.2f}×"
     if row["id"] == "information-preservation":
         return f"{value:+.3f}"
@@ -402,6 +422,8 @@ def summary_sentence(row):
     """
     verdict = row["verdict"]
     if row.get("estimate") is None:
+        if row.get("so_far"):
+            return f"{verdict.capitalize()} yet: {row['so_far']}."
         return f"{verdict.capitalize()}: no run in the record yet."
     numbers = format_estimate(row) + " ("
     if row.get("ci95") is not None:

@@ -83,6 +83,13 @@ class TrainConfig:
             True: XLA; False: none, which on TensorFlow's CPU kernels
             trains the §5.1 network fastest with every pooling arm, and
             makes TensorFlow's ops deterministic).
+        init_roundtrip: with `conv="spatial"`, start from the initial
+            kernels after the spectral round trip
+            (`fourier.spectral_to_kernel(fourier.kernel_to_spectral(k))`),
+            i.e. from the weights a `conv="spectral"` run of the same seed
+            computes with: the same function up to float32 rounding. A
+            spatial run with and one without it measure how far training
+            amplifies rounding alone (the noise floor of the SGD control).
         seed: seeds weights, batch order, augmentation, frequency dropout.
     """
 
@@ -113,6 +120,7 @@ class TrainConfig:
     test_every_epoch: bool = True
     jit_compile: bool = None
     seed: int = 0
+    init_roundtrip: bool = False
 
     def __post_init__(self):
         if self.dataset not in DATASETS:
@@ -147,7 +155,12 @@ class TrainConfig:
                     f"{expected} >= {minimum}. Received: {name}={value!r}"
                 )
             object.__setattr__(self, name, int(value))
-        for name in ("augment", "frequency_dropout", "test_every_epoch"):
+        for name in (
+            "augment",
+            "frequency_dropout",
+            "test_every_epoch",
+            "init_roundtrip",
+        ):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(
@@ -155,6 +168,13 @@ class TrainConfig:
                     f"Received: {name}={value!r}"
                 )
             object.__setattr__(self, name, bool(value))
+        if self.init_roundtrip and self.conv != "spatial":
+            raise ValueError(
+                "Invalid value for argument `init_roundtrip`: it applies to "
+                "conv='spatial' only (a spectral run computes with the round "
+                f"trip already). Received: init_roundtrip=True, "
+                f"conv={self.conv!r}"
+            )
         if self.jit_compile is not None and not isinstance(
             self.jit_compile, (bool, np.bool_)
         ):
@@ -437,6 +457,45 @@ def load_dataset(config, subset_seed=None):
     )
 
 
+def _stored_config(stored):
+    """A stored configuration as a `TrainConfig` (fields added since it was
+    written take their defaults), or None if it no longer parses."""
+    try:
+        return TrainConfig.from_dict(stored)
+    except (TypeError, ValueError):
+        return None
+
+
+def same_config(stored, config):
+    """Whether a stored configuration dict is `config`.
+
+    Fields added to `TrainConfig` after the dict was written count at their
+    defaults, so adding a field never orphans an existing run.
+    """
+    return isinstance(stored, dict) and _stored_config(stored) == config
+
+
+def _conv2d_layers(model):
+    """Every `keras.layers.Conv2D` (exactly that class) inside `model`."""
+    for layer in getattr(model, "layers", []):
+        if type(layer) is keras.layers.Conv2D:
+            yield layer
+        yield from _conv2d_layers(layer)
+
+
+def _roundtrip_kernels(network):
+    """Replaces every `Conv2D` kernel by its spectral round trip."""
+    from spectral import fourier
+
+    for layer in _conv2d_layers(network):
+        layer.kernel.assign(
+            fourier.spectral_to_kernel(
+                fourier.kernel_to_spectral(layer.kernel),
+                layer.kernel_size,
+            )
+        )
+
+
 def build_training_model(config, dataset):
     """Preprocessing plus network, compiled with the config's optimiser."""
     keras.utils.set_random_seed(config.seed)
@@ -456,6 +515,8 @@ def build_training_model(config, dataset):
         width=config.width,
         frequency_dropout=config.frequency_dropout,
     )
+    if config.init_roundtrip:
+        _roundtrip_kernels(network)
     model = keras.Sequential(
         [
             keras.Input(dataset.x_train.shape[1:]),
@@ -865,7 +926,7 @@ def _train(
                 f"{run_dir} already holds a run; pass resume=True to continue "
                 "it or use another directory."
             )
-        if stored != config.to_dict():
+        if _stored_config(stored) != config:
             raise ValueError(
                 f"{run_dir} holds a run of another configuration: stored "
                 f"{stored}, requested {config.to_dict()}."

@@ -27,6 +27,7 @@ COLOURS = {
     "paper": "#2ca02c",
     "adam": "#9467bd",
     "sgd": "#8c564b",
+    "rounding": "#7f7f7f",
 }
 
 
@@ -467,7 +468,9 @@ def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
     error per epoch under Adam, the same under SGD (spatial solid and
     spectral dashed, one pair per seed, `COLOURS`), and the largest
     training-loss gap between the paired runs up to each epoch for both
-    optimisers (log axis; gaps below 1e-8 drawn at 1e-8). Dotted lines mark
+    optimisers, and under SGD between the spatial run and its copy started
+    from rounded weights (dotted, where a pair has `roundtrip_loss`; log
+    axis; gaps below 1e-8 drawn at 1e-8). Dotted lines mark
     the targets of the first and last of `thresholds` (fractions of the
     spatial run's improvement over the error `chance`) for the first seed
     under Adam.
@@ -511,20 +514,28 @@ def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
                 ax.set_ylabel(panel["title"])
             _style(ax, integer_x=True)
         ax = axes[row, 2]
-        for optimizer in ("adam", "sgd"):
-            for i, pair in enumerate(panel.get(optimizer, [])):
+        for optimizer, other, label in (
+            ("adam", "spectral_loss", "Adam"),
+            ("sgd", "spectral_loss", "SGD"),
+            ("sgd", "roundtrip_loss", "SGD, rounding only"),
+        ):
+            pairs = [p for p in panel.get(optimizer, []) if other in p]
+            for i, pair in enumerate(pairs):
                 gap = np.maximum.accumulate(
                     np.abs(
                         np.asarray(pair["spatial_loss"], float)
-                        - np.asarray(pair["spectral_loss"], float)
+                        - np.asarray(pair[other], float)
                     )
                 )
                 _per_epoch(
                     ax,
                     np.maximum(gap, 1e-8),
-                    color=COLOURS[optimizer],
+                    color=COLOURS[
+                        "rounding" if other == "roundtrip_loss" else optimizer
+                    ],
                     lw=1.2,
-                    label=OPTIMIZER_NAMES[optimizer] if i == 0 else None,
+                    ls=":" if other == "roundtrip_loss" else "-",
+                    label=label if i == 0 else None,
                 )
         ax.set_yscale("log")
         if not (panel.get("adam") or panel.get("sgd")):

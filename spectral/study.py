@@ -74,6 +74,9 @@ MODERN_ARMS = ("spectral", "max")
 SPEEDUP_NETWORKS = ("generic", "deep")
 FILTER_SIZES = (3, 5)
 CONVS = ("spatial", "spectral")
+# The SGD control's noise floor: a spatial run started from the spectral
+# round trip of its initial kernels (`TrainConfig.init_roundtrip`).
+ROUNDTRIP = "spatial-roundtrip"
 ADAM_LEARNING_RATES = (3e-4, 1e-3, 3e-3)
 THRESHOLDS = (0.5, 0.75, 0.9, 1.0)
 POOLING_EPOCHS = 12
@@ -257,81 +260,7 @@ def units(record_dir=None, experiments=EXPERIMENTS):
                     )
                 )
     if "speedup" in experiments:
-        for network in SPEEDUP_NETWORKS:
-            for size in FILTER_SIZES:
-                case = f"{network}-{size}x{size}"
-                for conv in CONVS:
-                    for rate in ADAM_LEARNING_RATES:
-                        config = _speedup_config(
-                            base["speedup"],
-                            network,
-                            size,
-                            conv,
-                            0,
-                            learning_rate=rate,
-                        )
-                        out.append(
-                            Unit(
-                                speedup_name(case, conv, "adam", 0, rate),
-                                "speedup",
-                                conv,
-                                f"{case}-adam",
-                                config,
-                                "selection",
-                            )
-                        )
-                for conv in CONVS:
-                    for seed in SEEDS["speedup"]:
-                        config = _speedup_config(
-                            base["speedup"],
-                            network,
-                            size,
-                            conv,
-                            seed,
-                            **SGD_CONTROL,
-                        )
-                        out.append(
-                            Unit(
-                                speedup_name(case, conv, "sgd", seed),
-                                "speedup",
-                                conv,
-                                f"{case}-sgd",
-                                config,
-                                "control",
-                            )
-                        )
-        selection = {u.name: u.config for u in out if u.role == "selection"}
-        finished = {
-            name: doc
-            for name, doc in load_runs(record_dir).items()
-            if name in selection
-            and doc.get("config") == selection[name].to_dict()
-        }
-        for network in SPEEDUP_NETWORKS:
-            for size in FILTER_SIZES:
-                case = f"{network}-{size}x{size}"
-                for conv in CONVS:
-                    rate = chosen_learning_rate(finished, f"{case}-adam", conv)
-                    for seed in SEEDS["speedup"][1:]:
-                        config = None
-                        if rate is not None:
-                            config = _speedup_config(
-                                base["speedup"],
-                                network,
-                                size,
-                                conv,
-                                seed,
-                                learning_rate=rate,
-                            )
-                        out.append(
-                            Unit(
-                                speedup_name(case, conv, "adam", seed, rate),
-                                "speedup",
-                                conv,
-                                f"{case}-adam",
-                                config,
-                            )
-                        )
+        out += _speedup_units(base["speedup"], record_dir)
     if "modern" in experiments:
         for seed in SEEDS["modern"]:
             for arm in MODERN_ARMS:
@@ -342,6 +271,99 @@ def units(record_dir=None, experiments=EXPERIMENTS):
                     Unit(f"modern-{arm}-seed{seed}", "modern", arm, "", config)
                 )
     return out
+
+
+def _speedup_units(base, record_dir):
+    """The speed-up experiment's units, in training order: the Adam
+    learning-rate selection (seed 0, every case and rate), then Adam's
+    seeds 1 and 2 at the chosen rates (config None until chosen), then the
+    SGD control pairs, then the SGD noise floor (spatial runs started from
+    the spectral round trip of their initial kernels)."""
+    from spectral.experiments import same_config
+
+    cases = [
+        (network, size, f"{network}-{size}x{size}")
+        for network in SPEEDUP_NETWORKS
+        for size in FILTER_SIZES
+    ]
+    selection = []
+    for network, size, case in cases:
+        for conv in CONVS:
+            for rate in ADAM_LEARNING_RATES:
+                config = _speedup_config(
+                    base, network, size, conv, 0, learning_rate=rate
+                )
+                selection.append(
+                    Unit(
+                        speedup_name(case, conv, "adam", 0, rate),
+                        "speedup",
+                        conv,
+                        f"{case}-adam",
+                        config,
+                        "selection",
+                    )
+                )
+    configs = {u.name: u.config for u in selection}
+    finished = {
+        name: doc
+        for name, doc in load_runs(record_dir).items()
+        if name in configs and same_config(doc.get("config"), configs[name])
+    }
+    seeds, control, noise = [], [], []
+    for network, size, case in cases:
+        for conv in CONVS:
+            rate = chosen_learning_rate(finished, f"{case}-adam", conv)
+            for seed in SEEDS["speedup"][1:]:
+                config = None
+                if rate is not None:
+                    config = _speedup_config(
+                        base, network, size, conv, seed, learning_rate=rate
+                    )
+                seeds.append(
+                    Unit(
+                        speedup_name(case, conv, "adam", seed, rate),
+                        "speedup",
+                        conv,
+                        f"{case}-adam",
+                        config,
+                    )
+                )
+        for conv in CONVS:
+            for seed in SEEDS["speedup"]:
+                config = _speedup_config(
+                    base, network, size, conv, seed, **SGD_CONTROL
+                )
+                control.append(
+                    Unit(
+                        speedup_name(case, conv, "sgd", seed),
+                        "speedup",
+                        conv,
+                        f"{case}-sgd",
+                        config,
+                        "control",
+                    )
+                )
+        for seed in SEEDS["speedup"]:
+            config = _speedup_config(
+                base,
+                network,
+                size,
+                "spatial",
+                seed,
+                init_roundtrip=True,
+                **SGD_CONTROL,
+            )
+            noise.append(
+                Unit(
+                    speedup_name(case, ROUNDTRIP, "sgd", seed),
+                    "speedup",
+                    ROUNDTRIP,
+                    f"{case}-sgd",
+                    config,
+                    "noise-floor",
+                )
+            )
+    return selection + seeds + control + noise
 
 
 def load_runs(record_dir=None):
@@ -360,6 +382,8 @@ def record_runs(record_dir=None, experiments=EXPERIMENTS):
     stored configuration equals that unit's: runs of an earlier design of
     the study (see `superseded_runs`) are never mixed into a summary.
     """
+    from spectral.experiments import same_config
+
     current = {
         u.name: u.config
         for u in units(record_dir, experiments)
@@ -368,7 +392,7 @@ def record_runs(record_dir=None, experiments=EXPERIMENTS):
     return {
         name: doc
         for name, doc in load_runs(record_dir).items()
-        if name in current and doc.get("config") == current[name].to_dict()
+        if name in current and same_config(doc.get("config"), current[name])
     }
 
 
@@ -674,6 +698,21 @@ def threshold_speedups(spatial, spectral, thresholds=THRESHOLDS, chance=0.9):
     return out
 
 
+def _largest_loss_gap(a, b):
+    """Largest |training-loss difference| of two runs over their epochs."""
+    return max(
+        abs(x["train_loss"] - y["train_loss"])
+        for x, y in zip(a["history"], b["history"])
+    )
+
+
+def _gap_ratio(gap, floor):
+    """`gap / floor`; 1 when both are 0, infinite when only the floor is."""
+    if floor > 0:
+        return gap / floor
+    return 1.0 if gap == 0 else float("inf")
+
+
 def speedup_summary(runs):
     """The convergence study: `{"cases": [...]}`, one per network, size
     and optimiser, with per-seed S(tau), their median and bootstrap CI."""
@@ -706,12 +745,20 @@ def speedup_summary(runs):
                     va = [r["val_error"] for r in a["history"]]
                     vb = [r["val_error"] for r in b["history"]]
                     per_seed[s] = threshold_speedups(va, vb)
-                    loss_gap.append(
-                        max(
-                            abs(x["train_loss"] - y["train_loss"])
-                            for x, y in zip(a["history"], b["history"])
+                    loss_gap.append(_largest_loss_gap(a, b))
+                # SGD only: the gap that rounding alone opens (spatial run
+                # vs the same run started from its spectral round trip),
+                # and each seed's identity gap in units of it
+                noise_floor = {}
+                if optimizer == "sgd":
+                    for s in seeds:
+                        name = speedup_name(
+                            f"{network}-{size}x{size}", ROUNDTRIP, "sgd", s
                         )
-                    )
+                        if name in runs:
+                            noise_floor[s] = _largest_loss_gap(
+                                pairs[s]["spatial"], runs[name]
+                            )
                 speedup = {}
                 for tau in THRESHOLDS:
                     values = [per_seed[s][tau]["speedup"] for s in seeds]
@@ -735,6 +782,15 @@ def speedup_summary(runs):
                         "max_train_loss_gap": max(loss_gap)
                         if loss_gap
                         else None,
+                        "train_loss_gap": loss_gap,
+                        "noise_floor_seeds": sorted(noise_floor),
+                        "noise_floor_gap": [
+                            noise_floor[s] for s in sorted(noise_floor)
+                        ],
+                        "gap_ratio": [
+                            _gap_ratio(loss_gap[seeds.index(s)], noise_floor[s])
+                            for s in sorted(noise_floor)
+                        ],
                         "final_test_error": {
                             conv: [pairs[s][conv]["test_error"] for s in seeds]
                             for conv in CONVS
@@ -1087,32 +1143,48 @@ def speedup_figure(record_dir=None):
         for n in SPEEDUP_NETWORKS
         for k in FILTER_SIZES
     }
-    for case, optimizer, _, docs in _speedup_pairs(record_runs(record_dir)):
+    runs = record_runs(record_dir)
+    for case, optimizer, seed, docs in _speedup_pairs(runs):
         pair = {}
         for conv, doc in docs.items():
             pair[conv] = [r["val_error"] for r in doc["history"]]
             pair[f"{conv}_loss"] = [r["train_loss"] for r in doc["history"]]
+        twin = runs.get(speedup_name(case, ROUNDTRIP, optimizer, seed))
+        if optimizer == "sgd" and twin is not None:
+            pair["roundtrip_loss"] = [r["train_loss"] for r in twin["history"]]
         panels[case].setdefault(optimizer, []).append(pair)
     return plotting.speedup_record_figure(list(panels.values()), THRESHOLDS)
 
 
 def loss_gaps(record_dir=None):
-    """How far the paired runs' training losses are apart, per optimiser.
+    """How far paired runs' training losses are apart.
 
-    Returns `{"adam" | "sgd": {"first": median gap after the first epoch,
-    "last": median gap after the last epoch, "largest": the largest gap
-    at any epoch, "pairs": n}}` over every finished pair (cases and
-    seeds); None values where no pair has finished.
+    Returns `{"adam" | "sgd" | "floor": {"first": median gap after the
+    first epoch, "last": median gap after the last epoch, "largest": the
+    largest gap at any epoch, "pairs": n}}` over every finished pair (cases
+    and seeds): spatial vs spectral under Adam and under SGD, and
+    (`"floor"`) the SGD spatial run vs its copy started from the spectral
+    round trip of its initial kernels. None values where no pair has
+    finished.
     """
-    gaps = {"adam": [], "sgd": []}
-    for _, optimizer, _, docs in _speedup_pairs(record_runs(record_dir)):
-        a, b = (docs[conv]["history"] for conv in CONVS)
-        gaps[optimizer].append(
-            [abs(x["train_loss"] - y["train_loss"]) for x, y in zip(a, b)]
-        )
+    runs = record_runs(record_dir)
+    gaps = {"adam": [], "sgd": [], "floor": []}
+
+    def gap_curve(a, b):
+        return [
+            abs(x["train_loss"] - y["train_loss"])
+            for x, y in zip(a["history"], b["history"])
+        ]
+
+    for case, optimizer, seed, docs in _speedup_pairs(runs):
+        gaps[optimizer].append(gap_curve(docs["spatial"], docs["spectral"]))
+        if optimizer == "sgd":
+            twin = runs.get(speedup_name(case, ROUNDTRIP, "sgd", seed))
+            if twin is not None:
+                gaps["floor"].append(gap_curve(docs["spatial"], twin))
     out = {}
-    for optimizer, curves in gaps.items():
-        out[optimizer] = {
+    for key, curves in gaps.items():
+        out[key] = {
             "first": float(np.median([c[0] for c in curves]))
             if curves
             else None,

@@ -107,6 +107,19 @@ def test_claims_from_a_fake_record(tmp_path):
                     for e in curve["spatial"]
                 ],
             )
+    for seed in (0, 1, 2):
+        _write(
+            tmp_path,
+            f"speedup-generic-3x3-spatial-roundtrip-sgd-seed{seed}",
+            experiment="speedup",
+            arm="spatial-roundtrip",
+            seed=seed,
+            test_error=0.5,
+            history=[
+                {"val_error": e, "train_loss": 1.0 + 2e-6}
+                for e in curve["spatial"]
+            ],
+        )
     (tmp_path / "bench.json").write_text(
         json.dumps(
             {
@@ -129,13 +142,14 @@ def test_claims_from_a_fake_record(tmp_path):
     assert adam["estimate"] == pytest.approx(4 / 3)
     assert adam["verdict"] == claims.NOT_TESTED  # 1 of 12 seeds x cases
     sgd = table["speedup-sgd-control"]
-    # the identity's estimate is the largest training-loss gap; no verdict
-    # before all 12 pairs (4 cases x 3 seeds) exist
-    assert sgd["estimate"] == pytest.approx(1e-6, rel=1e-3)
+    # the SGD gap (1e-6) in units of the rounding-only gap (2e-6); no
+    # verdict before all 12 triplets (4 cases x 3 seeds) exist
+    assert sgd["estimate"] == pytest.approx(0.5, rel=1e-3)
     assert sgd["n"] == 3 and sgd["verdict"] == claims.NOT_TESTED
     assert sgd["speedup_median"] == 1.0
-    assert "under Adam the same gap is 0.0e+00" in sgd["estimate_meaning"]
-    assert claims.format_estimate(sgd) == "1.0e-06"
+    assert sgd["max_train_loss_gap"] == pytest.approx(1e-6, rel=1e-3)
+    assert "largest Adam gap 0.0e+00" in sgd["estimate_meaning"]
+    assert claims.format_estimate(sgd) == "0.50×"
     assert table["fft-convolution"]["verdict"] == claims.REPRODUCED
     assert table["information-preservation"]["verdict"] == claims.NOT_TESTED
 
@@ -148,8 +162,10 @@ def test_claims_from_a_fake_record(tmp_path):
     pooling = json.loads((tmp_path / "pooling.json").read_text())
     assert pooling["arms"]["max"]["test_error"] == errors["max"]
     record = json.loads((tmp_path / "record.json").read_text())
-    assert record["units_finished"] == 20 + 6 + 6
-    assert record["wall_seconds"] == pytest.approx(32.0)
+    assert (
+        record["units_finished"] == 20 + 6 + 6 + 3
+    )  # pooling, Adam, SGD, floor
+    assert record["wall_seconds"] == pytest.approx(35.0)
 
 
 def test_tables_for_the_book(tmp_path):
@@ -206,6 +222,27 @@ def test_tables_for_the_book(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    "ratios,verdict",
+    [
+        ([1.0, 1.2, 0.8] * 4, claims.REPRODUCED),
+        ([10.0, 12.0, 8.0] * 4, claims.NOT_REPRODUCED),
+        ([1.0, 6.0, 0.5, 9.0] * 3, claims.PARTIAL),
+        ([1.0, 1.2, 0.8], claims.NOT_TESTED),  # 3 of the 12 triplets
+    ],
+)
+def test_sgd_control_compares_with_the_rounding_floor(ratios, verdict):
+    case = {
+        "optimizer": "sgd",
+        "gap_ratio": ratios,
+        "train_loss_gap": [1e-2] * len(ratios),
+        "noise_floor_gap": [1e-2] * len(ratios),
+    }
+    row = claims._sgd_control_row("speedup-sgd-control", {"cases": [case]}, 1.0)
+    assert row["verdict"] == verdict
+    assert row["n"] == len(ratios)
+
+
 def test_summary_sentences_carry_the_numbers(tmp_path):
     row = claims.claim_row("classification", tmp_path)
     assert claims.summary_sentence(row) == (
@@ -221,5 +258,23 @@ def test_summary_sentences_carry_the_numbers(tmp_path):
     sentence = claims.summary_sentence(partial)
     assert sentence.startswith("Not tested at this scale yet")
     assert "-3.80 pp" in sentence and "n = 1" in sentence
+    pending = claims._sgd_control_row(
+        "speedup-sgd-control",
+        {
+            "cases": [
+                {
+                    "optimizer": "sgd",
+                    "gap_ratio": [],
+                    "train_loss_gap": [0.03],
+                    "noise_floor_gap": [],
+                }
+            ]
+        },
+        None,
+    )
+    assert claims.summary_sentence(pending) == (
+        "Not tested at this scale yet: its rounding-only runs are pending; "
+        "so far largest SGD gap 3.0e-02."
+    )
     with pytest.raises(ValueError, match="claim_id='speedup'"):
         claims.claim_row("speedup", tmp_path)

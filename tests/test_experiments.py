@@ -582,3 +582,67 @@ def test_an_unwritable_run_directory_is_refused_before_training(
     with pytest.raises(PermissionError, match="Cannot write in the run dir"):
         experiments.train(config, tmp_path, verbose=0)
     assert not (tmp_path / "config.json").exists()
+
+
+def test_roundtrip_start_is_the_spectral_runs_kernel():
+    """`init_roundtrip` starts a spatial run from exactly the kernels that
+    the spectral run of the same seed computes with, and from nothing else
+    that differs."""
+    import keras
+
+    from spectral import layers
+
+    base = experiments.TrainConfig(
+        dataset="synthetic",
+        train_size=32,
+        test_size=16,
+        network="generic",
+        width=0.1,
+        optimizer="sgd",
+        learning_rate=0.01,
+        epochs=1,
+        batch_size=16,
+        lr_drops=(),
+    )
+    dataset = experiments.load_dataset(base, subset_seed=0)
+    models = {
+        name: experiments.build_training_model(config, dataset)
+        for name, config in (
+            ("spatial", base),
+            ("roundtrip", dataclasses.replace(base, init_roundtrip=True)),
+            ("spectral", dataclasses.replace(base, conv="spectral")),
+        )
+    }
+
+    def kernels(model, cls):
+        found = []
+
+        def walk(layer):
+            for sub in getattr(layer, "layers", []):
+                if type(sub) is cls:
+                    found.append(np.asarray(sub.kernel))
+                walk(sub)
+
+        walk(model)
+        return found
+
+    spatial = kernels(models["spatial"], keras.layers.Conv2D)
+    roundtrip = kernels(models["roundtrip"], keras.layers.Conv2D)
+    spectral = kernels(models["spectral"], layers.SpectralConv2D)
+    assert len(spatial) == len(roundtrip) == len(spectral) == 2
+    for a, b, c in zip(spatial, roundtrip, spectral):
+        np.testing.assert_array_equal(b, c)  # bitwise the spectral kernel
+        np.testing.assert_allclose(a, b, atol=1e-6)  # rounding apart
+    assert any(not np.array_equal(a, b) for a, b in zip(spatial, roundtrip))
+    with pytest.raises(ValueError, match="applies to conv='spatial' only"):
+        dataclasses.replace(base, conv="spectral", init_roundtrip=True)
+
+
+def test_a_field_added_to_the_config_does_not_orphan_stored_runs():
+    config = experiments.TrainConfig(epochs=3)
+    stored = config.to_dict()
+    del stored["init_roundtrip"]  # as written before the field existed
+    assert experiments.same_config(stored, config)
+    assert not experiments.same_config({**stored, "epochs": 4}, config)
+    assert not experiments.same_config({**stored, "nonsense": 1}, config)
+    assert not experiments.same_config(None, config)

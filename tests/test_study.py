@@ -286,6 +286,15 @@ def _fake_speedup_case(tmp_path, case="generic-3x3"):
                 arm=conv,
                 seed=seed,
             )
+    for seed in (0, 1, 2):
+        _fake_run(
+            tmp_path,
+            study.speedup_name(case, study.ROUNDTRIP, "sgd", seed),
+            spatial,
+            experiment="speedup",
+            arm=study.ROUNDTRIP,
+            seed=seed,
+        )
 
 
 def test_speedup_table_and_figure_read_the_record(tmp_path):
@@ -314,7 +323,7 @@ def test_speedup_table_and_figure_read_the_record(tmp_path):
     assert axes[2, 0].get_yscale() == "log"
     assert len(axes[0, 3].get_lines()) == 0  # deep 5x5 has no runs
     labels = [t.get_text() for t in axes[2, 0].get_legend().get_texts()]
-    assert labels == ["Adam", "SGD"]
+    assert labels == ["Adam", "SGD", "SGD, rounding only"]
 
 
 def test_headline_numbers(tmp_path):
