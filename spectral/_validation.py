@@ -2,7 +2,6 @@
 
 import numbers
 
-import keras
 import numpy as np
 
 _DATA_FORMATS = ("channels_last", "channels_first")
@@ -58,6 +57,8 @@ def standardize_data_format(data_format):
             `"channels_first"` or `None`.
     """
     if data_format is None:
+        import keras
+
         return keras.config.image_data_format()
     if data_format not in _DATA_FORMATS:
         raise ValueError(
@@ -221,6 +222,8 @@ def real_inputs(inputs, layer):
     defined for real signals only and would silently drop the imaginary
     part.
     """
+    import keras
+
     dtype = keras.backend.standardize_dtype(inputs.dtype)
     if "complex" in dtype:
         raise TypeError(

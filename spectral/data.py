@@ -655,7 +655,7 @@ def channel_statistics(images):
     return x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
 
 
-AUGMENTATIONS = ("paper", "flip-translate")
+from spectral.config import AUGMENTATIONS  # noqa: E402
 
 
 def preprocessing(

@@ -26,7 +26,7 @@ import argparse
 import dataclasses
 import sys
 
-from spectral import experiments
+from spectral.config import TrainConfig
 
 EXIT_INVALID = 2
 
@@ -63,7 +63,7 @@ def parser():
         help="seconds after which no new epoch starts",
     )
     result.add_argument("--quiet", action="store_true", help="no progress bar")
-    for field in dataclasses.fields(experiments.TrainConfig):
+    for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         if isinstance(field.default, bool):
             result.add_argument(
@@ -81,6 +81,8 @@ def main(argv=None):
     import json
 
     args = parser().parse_args(argv)
+    from spectral import experiments
+
     values = {}
     try:
         if args.config:

@@ -199,7 +199,9 @@ def test_readme_snippet_runs_as_written(backend, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-@pytest.mark.parametrize("tool", ["spectral.reproduce", "spectral.study"])
+@pytest.mark.parametrize(
+    "tool", ["spectral.reproduce", "spectral.study", "spectral.train"]
+)
 def test_command_line_help_does_not_load_keras(tool):
     """`python -m spectral.<tool> --help` answers without importing Keras
     (or TensorFlow), while `import spectral` still registers the layers."""
