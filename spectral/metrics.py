@@ -166,10 +166,20 @@ def error_at_fraction(curve, fraction, tolerance=None):
 
 
 def _fraction_text(kept):
-    """`0.111 -> "1/9"` for the fractions 1/s^2 that pooling keeps."""
+    """A kept fraction as text: `"1/4"` when it is exactly 1/s^2, `"≈1/9
+    (0.118)"` within 10% of one (a window that does not tile the image),
+    else the number.
+
+    Example:
+
+    >>> _fraction_text(0.25), _fraction_text(121 / 1024), _fraction_text(0.3)
+    ('1/4', '≈1/9 (0.118)', '0.300')
+    """
     stride = round(1 / math.sqrt(kept)) if kept > 0 else 0
     if stride and abs(kept - 1 / stride**2) < 1e-9:
         return f"1/{stride**2}"
+    if stride > 1 and abs(kept * stride**2 - 1) <= 0.1:
+        return f"≈1/{stride**2} ({kept:.3f})"
     return f"{kept:.3f}"
 
 
