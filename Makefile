@@ -57,7 +57,7 @@ REPOSITORY_URL ?=
 BOOK_CONFIG := $(if $(REPOSITORY_URL),--config _build/_config-online.yml,)
 
 book: $(BOOK_STAMP)
-	rm -rf _build/html
+	rm -rf _build/html _build/.doctrees
 ifneq ($(REPOSITORY_URL),)
 	mkdir -p _build
 	$(BOOK_VENV)/bin/python -c 'import sys, yaml; c = yaml.safe_load(open("_config.yml")); \

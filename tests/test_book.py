@@ -123,28 +123,7 @@ RAW_TABLE = re.compile(r"\|\s*:?(-{3,}|—)|^[^\n|]*\|[^\n]*\|[^\n]*\|", re.M)
 NAN = re.compile(r"\bnan\b")
 
 
-# Pages of the committed record executed before their source was fixed;
-# strict, so the next re-rendering of the record must remove them here.
-RERENDER_PENDING = {
-    "book/03-cifar-classification.html": "prints 'standard deviation nan%' "
-    "for one seed (source fixed: glued spread text)",
-    "book/05-spectral-convolution.html": "exactness table left as text "
-    "(source fixed: markdown_table escapes '|')",
-}
-
-
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(
-            page,
-            marks=pytest.mark.xfail(strict=True, reason=RERENDER_PENDING[page]),
-        )
-        if page in RERENDER_PENDING
-        else page
-        for page in _book_pages()
-    ],
-)
+@pytest.mark.parametrize("page", _book_pages())
 def test_every_page_renders_in_a_browser(page, tmp_path):
     """Every page: a title, no error output, math typeset by the bundled
     MathJax (no network), no raw TeX or markdown table left, no "nan",
