@@ -698,12 +698,17 @@ def threshold_speedups(spatial, spectral, thresholds=THRESHOLDS, chance=0.9):
     return out
 
 
-def _largest_loss_gap(a, b):
-    """Largest |training-loss difference| of two runs over their epochs."""
-    return max(
+def _loss_gap_curve(a, b):
+    """|training-loss difference| of two runs after each epoch."""
+    return [
         abs(x["train_loss"] - y["train_loss"])
         for x, y in zip(a["history"], b["history"])
-    )
+    ]
+
+
+def _largest_loss_gap(a, b):
+    """Largest |training-loss difference| of two runs over their epochs."""
+    return max(_loss_gap_curve(a, b))
 
 
 def _gap_ratio(gap, floor):
@@ -1169,19 +1174,14 @@ def loss_gaps(record_dir=None):
     """
     runs = record_runs(record_dir)
     gaps = {"adam": [], "sgd": [], "floor": []}
-
-    def gap_curve(a, b):
-        return [
-            abs(x["train_loss"] - y["train_loss"])
-            for x, y in zip(a["history"], b["history"])
-        ]
-
     for case, optimizer, seed, docs in _speedup_pairs(runs):
-        gaps[optimizer].append(gap_curve(docs["spatial"], docs["spectral"]))
+        gaps[optimizer].append(
+            _loss_gap_curve(docs["spatial"], docs["spectral"])
+        )
         if optimizer == "sgd":
             twin = runs.get(speedup_name(case, ROUNDTRIP, "sgd", seed))
             if twin is not None:
-                gaps["floor"].append(gap_curve(docs["spatial"], twin))
+                gaps["floor"].append(_loss_gap_curve(docs["spatial"], twin))
     out = {}
     for key, curves in gaps.items():
         out[key] = {
