@@ -160,8 +160,21 @@ def _train_images(config):
 
 
 def scale(experiment):
-    """One line saying at what scale `"pooling"` or `"speedup"` was run."""
+    """One line saying at what scale an experiment of `EXPERIMENTS` runs."""
+    if experiment not in EXPERIMENTS:
+        raise ValueError(
+            f"Invalid value for argument `experiment`. Expected one of "
+            f"{EXPERIMENTS}. Received: experiment={experiment!r}"
+        )
     config = _base_configs()[experiment]
+    if experiment == "modern":
+        drops = ", ".join(str(e) for e in config.lr_drops) or "none"
+        return (
+            f"width {config.width:g}; {_train_images(config):,} CIFAR-10 "
+            f"training images, {config.epochs} epochs, Adam at "
+            f"{config.learning_rate:g} divided by 10 after epoch {drops}; "
+            "full 10,000-image test set"
+        )
     if experiment == "pooling":
         return (
             f"§5.1 network at width {config.width:g}, M={config.num_blocks}, "
@@ -967,6 +980,64 @@ def differences_table(record_dir=None, experiment="pooling"):
             **_interval_columns(row["ci95"]),
         }
     return _frame(rows, "difference")
+
+
+def comparison_sentence(record_dir=None, experiment="modern", arm="max"):
+    """One sentence stating what the record shows for `arm` vs spectral.
+
+    The paired difference (test error of `arm` minus spectral pooling's,
+    by seed) with its 95% t interval and n, and what it means: with fewer
+    seeds than the design asks for, no conclusion; otherwise whether the
+    interval excludes zero, and on which side. For comparisons the paper
+    makes no claim about (the modern network), so no verdict applies.
+
+    Example: "Max pooling's test error minus spectral pooling's, paired by
+    seed: +0.52 pp (95% CI [-0.31, +1.35] pp, n = 5 of 5 seeds); the
+    interval includes zero: no difference is detected at this scale."
+    """
+    arms = POOLING_ARMS if experiment == "pooling" else MODERN_ARMS
+    if arm not in arms or arm == "spectral":
+        raise ValueError(
+            f"Invalid value for argument `arm`. Expected one of "
+            f"{[a for a in arms if a != 'spectral']}. Received: arm={arm!r}"
+        )
+    row = _comparison(record_dir, experiment)["differences"][
+        f"{arm} - spectral"
+    ]
+    required = len(SEEDS[experiment])
+    if not row["n"]:
+        return (
+            f"No seed of the {experiment} comparison has both arms finished "
+            f"yet (0 of {required})."
+        )
+    label = arm.replace("-", " ").capitalize()
+    text = (
+        f"{label} pooling's test error minus spectral pooling's, paired by "
+        f"seed: {100 * row['mean']:+.2f} pp"
+    )
+    ci = row["ci95"]
+    text += (
+        " ("
+        if ci is None
+        else (f" (95% CI [{100 * ci[0]:+.2f}, {100 * ci[1]:+.2f}] pp, ")
+    )
+    text += f"n = {row['n']} of {required} seeds)"
+    if row["n"] < required or ci is None:
+        return text + "; too few seeds for a conclusion yet."
+    if ci[0] > 0:
+        return (
+            text + "; the interval excludes zero: spectral pooling has the "
+            "lower test error in this network."
+        )
+    if ci[1] < 0:
+        return (
+            text + f"; the interval excludes zero: {arm} pooling has the "
+            "lower test error in this network."
+        )
+    return (
+        text + "; the interval includes zero: no difference is detected at "
+        "this scale."
+    )
 
 
 def curves_figure(record_dir=None, experiment="pooling"):

@@ -366,3 +366,80 @@ def test_loss_gaps_per_optimiser(tmp_path):
         "pairs": 3,
     }
     assert gaps["adam"]["pairs"] == 3
+
+
+def _fake_modern(tmp_path, pairs):
+    for seed, (s, m) in enumerate(pairs):
+        for arm, err in (("spectral", s), ("max", m)):
+            _fake_run(
+                tmp_path,
+                f"modern-{arm}-seed{seed}",
+                [0.5],
+                test_error=err,
+                experiment="modern",
+                arm=arm,
+                seed=seed,
+            )
+
+
+@pytest.mark.parametrize(
+    "pairs, ending",
+    [
+        ([], "0 of 5"),
+        ([(0.20, 0.22), (0.21, 0.24)], "too few seeds for a conclusion yet."),
+        (
+            [
+                (0.20, 0.22),
+                (0.21, 0.24),
+                (0.20, 0.21),
+                (0.22, 0.25),
+                (0.2, 0.22),
+            ],
+            "spectral pooling has the lower test error in this network.",
+        ),
+        (
+            [
+                (0.22, 0.20),
+                (0.24, 0.21),
+                (0.21, 0.20),
+                (0.25, 0.22),
+                (0.22, 0.2),
+            ],
+            "max pooling has the lower test error in this network.",
+        ),
+        (
+            [
+                (0.20, 0.22),
+                (0.22, 0.20),
+                (0.21, 0.21),
+                (0.20, 0.23),
+                (0.22, 0.2),
+            ],
+            "no difference is detected at this scale.",
+        ),
+    ],
+)
+def test_comparison_sentence_follows_the_interval(tmp_path, pairs, ending):
+    _fake_modern(tmp_path, pairs)
+    sentence = study.comparison_sentence(tmp_path, "modern")
+    assert ending in sentence
+    if len(pairs) == 5:
+        diffs = [m - s for s, m in pairs]
+        mean, (low, high) = study.t_interval(diffs)
+        assert f"{100 * mean:+.2f} pp" in sentence
+        assert f"[{100 * low:+.2f}, {100 * high:+.2f}] pp" in sentence
+        assert "n = 5 of 5 seeds" in sentence
+
+
+def test_comparison_sentence_rejects_an_unknown_arm(tmp_path):
+    with pytest.raises(ValueError, match=r"arm='average'"):
+        study.comparison_sentence(tmp_path, "modern", arm="average")
+
+
+def test_scale_describes_each_experiment():
+    assert "§5.1 network" in study.scale("pooling")
+    assert "Generic and Deep" in study.scale("speedup")
+    modern = study.scale("modern")
+    assert "45,000" in modern and "Adam" in modern and "epoch 9" in modern
+    with pytest.raises(ValueError, match=r"experiment='huge'"):
+        study.scale("huge")
