@@ -5,9 +5,11 @@ FFT-computed convolutions (Rippel, Snoek and Adams, NIPS 2015), written with
 `keras.ops` only so they run on the TensorFlow and JAX backends.
 
 Import modules, not objects: `from spectral import fourier, layers, models`.
-The experiment machinery lives in `spectral.data`, `spectral.experiments`,
-`spectral.metrics`, `spectral.search`, `spectral.bench` and
-`spectral.reproduce`.
+The experiment machinery lives in `spectral.data`, `spectral.config`,
+`spectral.experiments` (with `spectral.device_loop`, whole epochs compiled
+on an accelerator), `spectral.metrics`, `spectral.search`, `spectral.study`
+and `spectral.claims` (the laptop study and its verdicts), `spectral.bench`
+and `spectral.reproduce`.
 
 Backend: whatever Keras is configured to use. When nothing is configured and
 TensorFlow (Keras's default) is not installed but JAX is, importing

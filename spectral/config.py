@@ -16,6 +16,11 @@ from spectral._validation import check_int
 AUGMENTATIONS = ("paper", "flip-translate")
 
 OPTIMIZERS = ("sgd", "adam")
+# Training loops of `spectral.experiments.train`: Keras's `model.fit`, or
+# whole epochs compiled on the device (`spectral.device_loop`, JAX only).
+LOOPS = ("fit", "device")
+# Keras dtype policies a run may train under; Fourier math stays float32.
+PRECISIONS = ("float32", "mixed_bfloat16")
 DATASETS = ("cifar10", "cifar100", "synthetic")
 
 
@@ -57,6 +62,13 @@ class TrainConfig:
             computes with: the same function up to float32 rounding. A
             spatial run with and one without it measure how far training
             amplifies rounding alone (the noise floor of the SGD control).
+        loop: `"fit"` (Keras's `model.fit`, every backend) or `"device"`
+            (`spectral.device_loop`: the training set resident on the
+            device and each epoch one compiled call, JAX only; for GPUs).
+            Both compute the same steps on the same batches.
+        precision: `"float32"` or `"mixed_bfloat16"` (Keras's mixed policy:
+            bfloat16 convolutions and activations, float32 variables; the
+            Fourier transforms and the softmax stay float32).
         seed: seeds weights, batch order, augmentation, frequency dropout.
     """
 
@@ -88,8 +100,16 @@ class TrainConfig:
     jit_compile: bool = None
     seed: int = 0
     init_roundtrip: bool = False
+    loop: str = "fit"
+    precision: str = "float32"
 
     def __post_init__(self):
+        for name, allowed in (("loop", LOOPS), ("precision", PRECISIONS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Expected one of "
+                    f"{allowed}. Received: {name}={getattr(self, name)!r}"
+                )
         if self.dataset not in DATASETS:
             raise ValueError(
                 f"Invalid value for argument `dataset`. Expected one of "

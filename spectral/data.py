@@ -729,6 +729,14 @@ def preprocessing(
     return keras.Sequential(stages, name="preprocessing")
 
 
+def epoch_order(size, seed, epoch):
+    """The training order of epoch `epoch` (0-based) of a run with `seed`:
+    a permutation of `range(size)` drawn from `(seed, epoch)` alone, so an
+    epoch is the same in a continuous and a resumed run, and in both
+    training loops (`ArrayBatches` and `spectral.device_loop`)."""
+    return np.random.default_rng([seed, epoch]).permutation(size)
+
+
 class ArrayBatches(keras.utils.PyDataset):
     """Batches of `(images / 255, labels)` from arrays, for `model.fit`.
 
@@ -753,9 +761,7 @@ class ArrayBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.order = np.arange(len(images))
         if shuffle:
-            self.order = np.random.default_rng([seed, epoch]).permutation(
-                len(images)
-            )
+            self.order = epoch_order(len(images), seed, epoch)
 
     def __len__(self):
         return -(-len(self.images) // self.batch_size)

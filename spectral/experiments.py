@@ -296,6 +296,17 @@ def build_training_model(config, dataset):
     """Preprocessing plus network, compiled with the config's optimiser."""
     keras.utils.set_random_seed(config.seed)
     mean, variance = data_lib.channel_statistics(dataset.x_train)
+    # Layers take the global dtype policy when they are created; the
+    # optimiser's and the loss's arithmetic stays float32.
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.precision)
+    try:
+        return _build_training_model(config, dataset, mean, variance)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def _build_training_model(config, dataset, mean, variance):
     network = models.build_model(
         config.network,
         num_classes=dataset.num_classes,
@@ -758,6 +769,12 @@ def _train(
         # A kill between a checkpoint and the history write, or a fallback
         # to an older checkpoint, leaves history files out of step.
         _reconcile_history(run_dir, history)
+    runner = device_data = None
+    if config.loop == "device":
+        from spectral import device_loop
+
+        runner = device_loop.DeviceEpochs(model, config.batch_size)
+        device_data = device_loop.DeviceData(dataset.x_train, dataset.y_train)
     # The configuration is committed only now that data and model exist, so
     # a start that failed (missing data, bad argument) leaves no run behind.
     if not config_path.exists():
@@ -780,11 +797,18 @@ def _train(
             break
         epoch_start = time.time()
         learning_rate = _current_learning_rate(model)
-        logs = fit_epoch(model, dataset, config, epoch, verbose)
+        if runner is None:
+            logs = fit_epoch(model, dataset, config, epoch, verbose)
+            logs = {key: values[-1] for key, values in logs.items()}
+        else:
+            order = data_lib.epoch_order(
+                len(dataset.x_train), config.seed, epoch
+            )
+            logs = runner.run(device_data, order)
         row = {
             "epoch": epoch + 1,
-            "train_loss": float(logs["loss"][-1]),
-            "train_error": 1.0 - float(logs["accuracy"][-1]),
+            "train_loss": float(logs["loss"]),
+            "train_error": 1.0 - float(logs["accuracy"]),
         }
         if config.test_every_epoch or epoch + 1 == config.epochs:
             test_loss, test_accuracy = model.evaluate(test_batches, verbose=0)
