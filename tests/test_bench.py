@@ -64,3 +64,42 @@ def test_cli_writes_json(tmp_path, monkeypatch, capsys):
     assert bench.main(["--quick", "--output", str(tmp_path / "r.json")]) == 0
     assert json.loads((tmp_path / "r.json").read_text()) == fake
     assert "backend b" in capsys.readouterr().out
+
+
+def test_training_throughput_reports_each_network(tmp_path):
+    import keras
+
+    loop = "device" if keras.backend.backend() == "jax" else "fit"
+    lines = []
+    rows = bench.training_throughput(
+        networks=bench.THROUGHPUT_NETWORKS[1:3],
+        loop=loop,
+        batch_size=16,
+        images=40,  # two full batches and a partial one
+        epochs=1,
+        width=0.1,
+        log=lines.append,
+    )
+    assert [(r["network"], r["conv"]) for r in rows] == [
+        ("generic", "spatial"),
+        ("generic", "spectral"),
+    ]
+    for row in rows:
+        assert row["loop"] == loop and row["batch_size"] == 16
+        assert row["images_per_second"] > 0 and row["compile_seconds"] > 0
+        assert (
+            row["seconds_per_epoch_of_45k"] == 45000 / row["images_per_second"]
+        )
+    assert "generic 3x3, spectral" in lines[1] and "images/s" in lines[1]
+
+
+def test_throughput_networks_are_the_papers():
+    names = {
+        (n["network"], n.get("conv"), n.get("filter_size"))
+        for n in bench.THROUGHPUT_NETWORKS
+    }
+    assert ("spectral_pooling", None, None) in names
+    for network in ("generic", "deep"):
+        for conv in ("spatial", "spectral"):
+            for size in (3, 5):
+                assert (network, conv, size) in names

@@ -28,6 +28,7 @@ SMALL = dict(
     epochs=2,
     lr_drops=(1,),
     seed=3,
+    width=0.25,
 )
 CASES = {
     "sp-pooling-sgd": dict(network="spectral_pooling"),
