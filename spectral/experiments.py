@@ -108,7 +108,12 @@ class Result:
 
 
 def git_revision(path=None):
-    """The checkout's commit SHA (with `+dirty` if modified), or None."""
+    """The checkout's commit SHA (with `+dirty` if modified), or None.
+
+    Where there is no git checkout (a copy of the tree sent to a lent GPU
+    machine), `$SPECTRAL_GIT_REVISION` names the commit the copy was made
+    from, if set.
+    """
     root = Path(path or Path(__file__).resolve().parent)
     try:
         sha = subprocess.run(
@@ -127,7 +132,7 @@ def git_revision(path=None):
             timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return None
+        return os.environ.get("SPECTRAL_GIT_REVISION") or None
     return sha + ("+dirty" if dirty else "")
 
 

@@ -503,7 +503,7 @@ def run_unit(
             seed=unit.config.seed,
             wall_seconds=document["provenance"]["train_seconds_total"],
             train_images=len(data.x_train),
-            validation_images=len(data.x_val),
+            validation_images=0 if data.x_val is None else len(data.x_val),
             test_images=len(data.x_test),
         )
         path = record_dir / "runs" / f"{unit.name}.json"

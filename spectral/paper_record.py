@@ -1,0 +1,623 @@
+"""The paper-scale record, grown unit by unit whenever a GPU is lent.
+
+The paper's protocols (150-200 epochs at full width) need an accelerator,
+and one is lent to few working sessions, for minutes at a time. So the
+paper-scale record is a list of independent *units*, trained in this
+priority order, each of which resumes across calls and sessions:
+
+1. `throughput-float32`, `throughput-mixed_bfloat16` — training images per
+   second of every network of the paper (`spectral.bench.
+   training_throughput`, device loop, batch 128): what everything else
+   costs;
+2. `classification-cifar10-seed0` (then seeds 1 and 2) — the §5.1 network
+   with the paper's hyper-parameters (M = 8, gamma = 0.85, alpha = 0.30,
+   beta = 0.15, SGD with momentum 0.95 and learning rate 0.0088 divided by
+   10 after epochs 100 and 140 of 150, no augmentation) on all 50,000
+   training images, tested on the 10,000 test images after every epoch;
+3. the speed-up pairs at paper scale: the laptop study's design
+   (`spectral.study`: Adam learning rate chosen on a 5,000-image
+   validation split at seed 0, seeds 1-2 at the chosen rate, the SGD
+   control and its rounding floor) at full width, 200 epochs, all 45,000
+   training images outside the validation split;
+4. `search` — the 20-trial Bayesian search of §5.1;
+5. `classification-cifar100-seed0..2` — where the official CIFAR-100
+   archive exists.
+
+Every training unit uses the device loop (`TrainConfig.loop="device"`, JAX).
+A finished unit writes `results/paper/runs/<name>.json` (configuration,
+per-epoch history, test error, wall time, provenance: the commit, the
+device); checkpoints stay under `state/paper/record/` and are never
+committed. `pack` bundles the unfinished units' newest checkpoints into
+parts small enough to come back from a device call, and `unpack` restores
+them there or here, so a unit continues where the last call stopped. A
+unit whose checkpoint is larger than a call can carry must finish inside
+one call: the Generic network at full width with Adam's state is about
+152 MiB (`spectral.experiments.checkpoint_bytes`; the §5.1 network 28 MiB,
+Deep 11-30 MiB), so its speed-up units need at least 17,000 images/s to
+train 200 epochs in a 9-minute call (`pack` warns when a bundle is too
+large to carry).
+
+Commands (see also `.ci/gpu-record-call`, which a device call runs):
+
+    python -m spectral.paper_record status
+    python -m spectral.paper_record run --minutes 8    # the next units
+    python -m spectral.paper_record pack --to DIR      # checkpoints to carry
+    python -m spectral.paper_record unpack --from DIR
+
+`run` refuses to train the record on a CPU (`--allow-cpu` for a dry run
+outside the record) and from a checkout with uncommitted changes.
+"""
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import tarfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD_DIR = ROOT / "results" / "paper"
+STATE_DIR = ROOT / "state" / "paper" / "record"
+EXIT_INCOMPLETE = 75
+GROUPS = ("throughput", "classification", "speedup", "search", "cifar100")
+THROUGHPUT_PRECISIONS = ("float32", "mixed_bfloat16")
+CLASSIFICATION_SEEDS = (0, 1, 2)
+PAPER_EPOCHS = 150
+SPEEDUP_EPOCHS = 200
+SEARCH_TRIALS = 20
+# A file that comes back from a device call may hold at most 16 MiB, and a
+# call carries at most 64 MiB in all (code and wheels included).
+PART_BYTES = 15 * 2**20
+CARRY_BYTES = 56 * 2**20
+SEARCH_BLOCKED = (
+    "each trial trains 150 epochs, longer than one device call, and "
+    "keras-tuner restarts an interrupted trial from scratch: the search "
+    "needs checkpoints inside a trial first"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperUnit:
+    """One unit of the paper-scale record.
+
+    Attributes:
+        name: file stem of its result (`runs/<name>.json`).
+        group: one of `GROUPS` (the priority order).
+        kind: `"throughput"` (a measurement), `"train"` or `"search"`.
+        config: the `TrainConfig` of a training unit (None while it waits
+            for a learning-rate selection, and for other kinds).
+        settings: the arguments of a measurement unit.
+        arm, case, role: as in `spectral.study.Unit` (speed-up units).
+        blocked: why the unit cannot run yet, or None.
+    """
+
+    name: str
+    group: str
+    kind: str
+    config: object = None
+    settings: dict = None
+    arm: str = ""
+    case: str = ""
+    role: str = "seed"
+    blocked: str = None
+
+
+def classification_config(dataset="cifar10", seed=0):
+    """The §5.1 protocol at the paper's scale (see the module docstring)."""
+    from spectral.config import TrainConfig
+
+    return TrainConfig(
+        dataset=dataset,
+        network="spectral_pooling",
+        num_blocks=8,
+        gamma=0.85,
+        alpha=0.30,
+        beta=0.15,
+        optimizer="sgd",
+        learning_rate=0.0088,
+        momentum=0.95,
+        weight_decay=5e-4,
+        lr_drops=(100, 140),
+        epochs=PAPER_EPOCHS,
+        batch_size=128,
+        augment=False,
+        test_every_epoch=True,
+        loop="device",
+        seed=seed,
+    )
+
+
+def speedup_base():
+    """The speed-up protocol at the paper's scale (before case and seed)."""
+    from spectral.config import TrainConfig
+
+    return TrainConfig(
+        dataset="cifar10",
+        validation_size=5000,
+        network="generic",
+        width=1.0,
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        lr_drops=(),
+        epochs=SPEEDUP_EPOCHS,
+        batch_size=128,
+        augment=True,
+        augmentation="paper",
+        test_every_epoch=False,
+        loop="device",
+    )
+
+
+def cifar100_available(data_dir=None):
+    """Whether the official CIFAR-100 archive (or its folder) is present."""
+    from spectral import data
+
+    spec = data.CIFAR_ARCHIVES["cifar100"]
+    directory = data.data_directory(data_dir)
+    return (directory / spec["archive"]).is_file() or (
+        directory / spec["folder"]
+    ).is_dir()
+
+
+def units(record_dir=None, data_dir=None):
+    """Every unit of the paper-scale record, in priority order."""
+    from spectral import study
+
+    record_dir = Path(record_dir or RECORD_DIR)
+    out = [
+        PaperUnit(
+            f"throughput-{precision}",
+            "throughput",
+            "throughput",
+            settings={
+                "loop": "device",
+                "precision": precision,
+                "batch_size": 128,
+                "images": 8192,
+                "epochs": 2,
+            },
+        )
+        for precision in THROUGHPUT_PRECISIONS
+    ]
+    out += [
+        PaperUnit(
+            f"classification-cifar10-seed{seed}",
+            "classification",
+            "train",
+            classification_config("cifar10", seed),
+            arm="spectral",
+        )
+        for seed in CLASSIFICATION_SEEDS
+    ]
+    for unit in study._speedup_units(speedup_base(), record_dir):
+        out.append(
+            PaperUnit(
+                unit.name,
+                "speedup",
+                "train",
+                unit.config,
+                arm=unit.arm,
+                case=unit.case,
+                role=unit.role,
+            )
+        )
+    out.append(
+        PaperUnit(
+            "search",
+            "search",
+            "search",
+            settings={"trials": SEARCH_TRIALS},
+            blocked=SEARCH_BLOCKED,
+        )
+    )
+    missing = (
+        None
+        if cifar100_available(data_dir)
+        else "the official CIFAR-100 archive is not in the data directory"
+    )
+    out += [
+        PaperUnit(
+            f"classification-cifar100-seed{seed}",
+            "cifar100",
+            "train",
+            classification_config("cifar100", seed),
+            arm="spectral",
+            blocked=missing,
+        )
+        for seed in CLASSIFICATION_SEEDS
+    ]
+    return out
+
+
+def load_runs(record_dir=None):
+    """`{name: result document}` of the record's finished units."""
+    folder = Path(record_dir or RECORD_DIR) / "runs"
+    return {
+        path.stem: json.loads(path.read_text())
+        for path in sorted(folder.glob("*.json"))
+    }
+
+
+def _finished(unit, runs):
+    from spectral.experiments import same_config
+
+    doc = runs.get(unit.name)
+    if doc is None:
+        return False
+    if unit.kind == "train":
+        return same_config(doc.get("config"), unit.config)
+    return doc.get("settings") == unit.settings
+
+
+def status(record_dir=None, data_dir=None, state_dir=None):
+    """A table (list of dicts) of every unit: its state and cost.
+
+    States: `finished`, `in progress` (epochs done so far), `pending`,
+    `waits for lr selection`, `blocked` (with the reason).
+    """
+    runs = load_runs(record_dir)
+    state_dir = Path(state_dir or STATE_DIR)
+    rows = []
+    for unit in units(record_dir, data_dir):
+        doc = runs.get(unit.name)
+        row = {
+            "unit": unit.name,
+            "group": unit.group,
+            "state": "pending",
+            "minutes": None,
+            "test_error": None,
+            "note": "",
+        }
+        if doc is not None and _finished(unit, runs):
+            row["state"] = "finished"
+            row["minutes"] = doc.get("wall_seconds", 0.0) / 60
+            row["test_error"] = doc.get("test_error")
+        elif unit.blocked:
+            row["state"], row["note"] = "blocked", unit.blocked
+        elif unit.kind == "train" and unit.config is None:
+            row["state"] = "waits for lr selection"
+        else:
+            history = state_dir / unit.name / "history.json"
+            if history.is_file():
+                done = len(json.loads(history.read_text()))
+                row["state"] = "in progress"
+                row["note"] = f"{done} of {unit.config.epochs} epochs"
+        rows.append(row)
+    return rows
+
+
+def status_table(record_dir=None, data_dir=None, state_dir=None):
+    """`status` as a `pandas.DataFrame` indexed by unit."""
+    import pandas as pd
+
+    table = pd.DataFrame(status(record_dir, data_dir, state_dir))
+    return table.set_index("unit")
+
+
+def summary_table(record_dir=None, data_dir=None, state_dir=None):
+    """Units per group and state, in priority order (a `pandas.DataFrame`).
+
+    Columns: the number of units in each state, the first unit still to
+    run and, for a blocked group, why.
+    """
+    import pandas as pd
+
+    rows = status(record_dir, data_dir, state_dir)
+    states = ("finished", "in progress", "pending", "waits for lr selection")
+    table = {}
+    for group in GROUPS:
+        mine = [r for r in rows if r["group"] == group]
+        entry = {s: sum(r["state"] == s for r in mine) for s in states}
+        entry["blocked"] = sum(r["state"] == "blocked" for r in mine)
+        following = next(
+            (r["unit"] for r in mine if r["state"] in states[1:3]), "—"
+        )
+        entry["next unit"] = following
+        entry["why blocked"] = next(
+            (r["note"] for r in mine if r["state"] == "blocked"), ""
+        )
+        table[group] = entry
+    frame = pd.DataFrame.from_dict(table, orient="index")
+    frame.index.name = "group"
+    return frame
+
+
+def _on_accelerator():
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return jax.devices()[0].platform != "cpu"
+
+
+def _write_document(record_dir, name, document):
+    path = Path(record_dir) / "runs" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, indent=1))
+    tmp.replace(path)
+    return path
+
+
+def run_throughput(unit, record_dir=None, log=print):
+    """Measures a throughput unit and writes its result file."""
+    from spectral import bench
+    from spectral import experiments
+
+    start = time.time()
+    settings = dict(unit.settings)
+    rows = bench.training_throughput(
+        loop=settings["loop"],
+        precision=settings["precision"],
+        batch_size=settings["batch_size"],
+        images=settings["images"],
+        epochs=settings["epochs"],
+        log=log,
+    )
+    document = {
+        "name": unit.name,
+        "group": unit.group,
+        "kind": unit.kind,
+        "settings": unit.settings,
+        "data": "synthetic images (timing only)",
+        "rows": rows,
+        "wall_seconds": time.time() - start,
+        "provenance": experiments.provenance(),
+    }
+    _write_document(record_dir or RECORD_DIR, unit.name, document)
+    return document
+
+
+def run_pending(
+    minutes=None,
+    record_dir=None,
+    state_dir=None,
+    names=None,
+    allow_cpu=False,
+    data_dir=None,
+    log=print,
+):
+    """Runs the next runnable units in priority order until out of time.
+
+    A training unit stops before an epoch that would end after the
+    deadline and continues in the next call (from `state_dir`). Returns
+    `(finished, pending)`: the names finished in this call and the number
+    of units not finished.
+
+    Raises:
+        RuntimeError: without an accelerator, unless `allow_cpu`.
+        ValueError: if `names` holds a name that is not a unit.
+    """
+    from spectral import study
+
+    if not allow_cpu and not _on_accelerator():
+        raise RuntimeError(
+            "The paper-scale record trains on an accelerator (JAX backend); "
+            "this process has none. Pass allow_cpu=True (--allow-cpu) for a "
+            "dry run whose results do not belong in the record."
+        )
+    record_dir = Path(record_dir or RECORD_DIR)
+    state_dir = Path(state_dir or STATE_DIR)
+    if names is not None:
+        unknown = sorted(set(names) - {u.name for u in units(record_dir)})
+        if unknown:
+            raise ValueError(
+                f"units={unknown} are not units of the paper-scale record; "
+                "`python -m spectral.paper_record status` lists them"
+            )
+    deadline = None if minutes is None else time.time() + 60 * minutes
+    finished, cache = [], {}
+    while True:
+        runs = load_runs(record_dir)
+        todo = [
+            u
+            for u in units(record_dir, data_dir)
+            if not _finished(u, runs)
+            and not u.blocked
+            and (u.kind != "train" or u.config is not None)
+            and (names is None or u.name in names)
+        ]
+        budget = None if deadline is None else deadline - time.time()
+        if not todo or (budget is not None and budget <= 0):
+            break
+        unit = todo[0]
+        log(f"{unit.name}: starting ({len(todo)} runnable units pending)")
+        start = time.time()
+        if unit.kind == "throughput":
+            run_throughput(unit, record_dir, log)
+        else:
+            result = study.run_unit(
+                study.Unit(
+                    unit.name,
+                    unit.group,
+                    unit.arm,
+                    unit.case,
+                    unit.config,
+                    unit.role,
+                ),
+                record_dir,
+                state_dir,
+                budget,
+                cache=cache,
+            )
+            if not result.complete:
+                log(
+                    f"{unit.name}: stopped at the deadline after "
+                    f"{len(result.history)} of {unit.config.epochs} epochs; "
+                    "run again to resume"
+                )
+                break
+        log(f"{unit.name}: finished in {time.time() - start:.0f} s")
+        finished.append(unit.name)
+    runs = load_runs(record_dir)
+    left = sum(not _finished(u, runs) for u in units(record_dir, data_dir))
+    return finished, left
+
+
+def pack(state_dir=None, out_dir=None, part_bytes=PART_BYTES):
+    """Bundles the unfinished units' newest checkpoints for travel.
+
+    Finished runs travel without checkpoints (their `result.json` is
+    enough to skip them); each unfinished run keeps only its newest
+    checkpoint. The bundle is an uncompressed tar split into files
+    `state.tar.NNN` of at most `part_bytes` bytes each in `out_dir`.
+    Returns their paths (none when there is nothing to carry).
+    """
+    from spectral import experiments
+
+    state_dir = Path(state_dir or STATE_DIR)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not state_dir.is_dir() or not any(state_dir.iterdir()):
+        return []
+    experiments.prune_finished(state_dir)
+    for checkpoints in state_dir.glob("*/checkpoints"):
+        newest = experiments._checkpoint_dirs(checkpoints.parent)
+        for old in newest[1:]:
+            shutil.rmtree(old)
+        for partial in checkpoints.glob("*.partial"):
+            shutil.rmtree(partial)
+    bundle = out_dir / "state.tar"
+    with tarfile.open(bundle, "w") as archive:
+        archive.add(state_dir, arcname=".")
+    parts = []
+    with open(bundle, "rb") as handle:
+        for index in range(10**3):
+            chunk = handle.read(part_bytes)
+            if not chunk:
+                break
+            part = out_dir / f"state.tar.{index:03d}"
+            part.write_bytes(chunk)
+            parts.append(part)
+    bundle.unlink()
+    total = sum(p.stat().st_size for p in parts)
+    if total > CARRY_BYTES:
+        warnings.warn(
+            f"The bundle holds {total / 2**20:.0f} MiB, more than a device "
+            f"call can carry back in ({CARRY_BYTES / 2**20:.0f} MiB with the "
+            "code): the unfinished unit cannot resume on a device machine "
+            "and must finish inside one call.",
+            stacklevel=2,
+        )
+    return parts
+
+
+def unpack(parts_dir, state_dir=None):
+    """Restores a bundle written by `pack` into `state_dir`.
+
+    Files present in the bundle replace those in `state_dir`; a unit's
+    newer local progress is not looked at, so unpack only a bundle that
+    came back from the latest call. Returns the number of parts read.
+    """
+    parts = sorted(Path(parts_dir).glob("state.tar.[0-9][0-9][0-9]"))
+    if not parts:
+        return 0
+    state_dir = Path(state_dir or STATE_DIR)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    bundle = state_dir.parent / f".{state_dir.name}.incoming.tar"
+    with open(bundle, "wb") as out:
+        for part in parts:
+            out.write(part.read_bytes())
+    with tarfile.open(bundle) as archive:
+        for member in archive.getmembers():
+            target = state_dir / member.name
+            if member.isfile() and target.exists():
+                target.unlink()
+        archive.extractall(state_dir, filter="data")
+    bundle.unlink()
+    return len(parts)
+
+
+def main(argv=None):
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m spectral.paper_record",
+        description=__doc__.splitlines()[0],
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("status", help="list every unit and its state")
+    run = commands.add_parser("run", help="train the next units")
+    run.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="start no epoch expected to end after this long (exit status "
+        "75 while units remain)",
+    )
+    run.add_argument("--units", nargs="+", default=None, metavar="NAME")
+    run.add_argument("--record-dir", default=str(RECORD_DIR))
+    run.add_argument("--state-dir", default=str(STATE_DIR))
+    run.add_argument(
+        "--allow-cpu",
+        action="store_true",
+        help="run without an accelerator (a dry run, never the record)",
+    )
+    run.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="run from uncommitted code (never the record)",
+    )
+    packer = commands.add_parser("pack", help="bundle checkpoints to carry")
+    packer.add_argument("--to", required=True)
+    packer.add_argument("--state-dir", default=str(STATE_DIR))
+    unpacker = commands.add_parser("unpack", help="restore a bundle")
+    unpacker.add_argument("--from", dest="source", required=True)
+    unpacker.add_argument("--state-dir", default=str(STATE_DIR))
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        rows = status()
+        for r in rows:
+            extra = r["note"]
+            if r["state"] == "finished":
+                extra = f"{r['minutes']:.1f} min"
+                if r["test_error"] is not None:
+                    extra += f", test error {r['test_error']:.4f}"
+            print(f"{r['state']:>22}  {r['unit']}  {extra}".rstrip())
+        done = sum(r["state"] == "finished" for r in rows)
+        print(f"{done} of {len(rows)} units finished")
+        return 0
+    if args.command == "pack":
+        parts = pack(args.state_dir, args.to)
+        size = sum(p.stat().st_size for p in parts)
+        print(f"{len(parts)} parts, {size / 2**20:.1f} MiB in {args.to}")
+        return 0
+    if args.command == "unpack":
+        count = unpack(args.source, args.state_dir)
+        print(f"restored {count} parts into {args.state_dir}")
+        return 0
+    from spectral.experiments import git_revision
+
+    revision = git_revision() or ""
+    if (not revision or revision.endswith("+dirty")) and not args.allow_dirty:
+        print(
+            "Record runs must come from a committed checkout: this one has "
+            f"uncommitted changes or no known commit ({revision or 'none'}; "
+            "on a machine without git, set SPECTRAL_GIT_REVISION to the "
+            "commit the tree was copied from).",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        finished, left = run_pending(
+            args.minutes,
+            args.record_dir,
+            args.state_dir,
+            args.units,
+            args.allow_cpu,
+            log=lambda m: print(m, flush=True),
+        )
+    except (RuntimeError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{len(finished)} units finished in this call; {left} not finished")
+    return EXIT_INCOMPLETE if left else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

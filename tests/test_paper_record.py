@@ -1,0 +1,218 @@
+"""Tests of `spectral.paper_record` (the GPU record, unit by unit)."""
+
+import dataclasses
+import json
+import subprocess
+
+import pytest
+
+from spectral import experiments
+from spectral import paper_record
+from spectral import study
+
+TINY = experiments.TrainConfig(
+    dataset="synthetic",
+    train_size=48,
+    test_size=16,
+    batch_size=16,
+    num_blocks=2,
+    epochs=3,
+    lr_drops=(2,),
+    width=0.25,
+    seed=1,
+)
+
+
+def test_units_follow_the_priority_order(tmp_path):
+    units = paper_record.units(tmp_path, data_dir=tmp_path)
+    groups = [paper_record.GROUPS.index(u.group) for u in units]
+    assert groups == sorted(groups)
+    assert [u.name for u in units[:5]] == [
+        "throughput-float32",
+        "throughput-mixed_bfloat16",
+        "classification-cifar10-seed0",
+        "classification-cifar10-seed1",
+        "classification-cifar10-seed2",
+    ]
+    paper = units[2].config
+    assert (paper.network, paper.num_blocks, paper.gamma) == (
+        "spectral_pooling",
+        8,
+        0.85,
+    )
+    assert (paper.learning_rate, paper.momentum, paper.lr_drops) == (
+        0.0088,
+        0.95,
+        (100, 140),
+    )
+    assert paper.epochs == 150 and not paper.augment and paper.loop == "device"
+    speedup = [u for u in units if u.group == "speedup"]
+    assert len(speedup) == len(
+        study._speedup_units(study._base_configs()["speedup"], tmp_path)
+    )
+    runnable = [u.config for u in speedup if u.config is not None]
+    assert all(c.width == 1.0 and c.epochs == 200 for c in runnable)
+    assert all(c.train_size is None and c.loop == "device" for c in runnable)
+    blocked = {u.name: u.blocked for u in units if u.blocked}
+    assert "search" in blocked
+    assert "classification-cifar100-seed0" in blocked
+
+
+def test_cifar100_units_unblock_when_the_archive_exists(tmp_path):
+    (tmp_path / "cifar-100-python.tar.gz").write_bytes(b"")
+    units = paper_record.units(tmp_path, data_dir=tmp_path)
+    assert not [u for u in units if u.group == "cifar100" and u.blocked]
+
+
+def test_the_record_needs_an_accelerator(tmp_path, capsys, monkeypatch):
+    with pytest.raises(RuntimeError, match="accelerator"):
+        paper_record.run_pending(record_dir=tmp_path, state_dir=tmp_path)
+    monkeypatch.setattr(experiments, "git_revision", lambda path=None: "abc123")
+    code = paper_record.main(
+        ["run", "--record-dir", str(tmp_path), "--state-dir", str(tmp_path)]
+    )
+    assert code == 2 and "accelerator" in capsys.readouterr().err
+
+
+def test_run_refuses_uncommitted_code(capsys, monkeypatch):
+    monkeypatch.setattr(
+        experiments, "git_revision", lambda path=None: "abc123+dirty"
+    )
+    assert paper_record.main(["run"]) == 2
+    assert "committed checkout" in capsys.readouterr().err
+
+
+def test_git_revision_falls_back_to_the_environment(monkeypatch):
+    def no_git(*args, **kwargs):
+        raise OSError("no git here")
+
+    monkeypatch.setattr(subprocess, "run", no_git)
+    monkeypatch.delenv("SPECTRAL_GIT_REVISION", raising=False)
+    assert experiments.git_revision() is None
+    monkeypatch.setenv("SPECTRAL_GIT_REVISION", "0123abcd")
+    assert experiments.git_revision() == "0123abcd"
+
+
+def _tiny_units(record_dir=None, data_dir=None):
+    return [
+        paper_record.PaperUnit("tiny-train", "classification", "train", TINY),
+        paper_record.PaperUnit(
+            "tiny-blocked", "search", "search", settings={}, blocked="why"
+        ),
+    ]
+
+
+def test_a_unit_resumes_from_a_packed_bundle(tmp_path, monkeypatch):
+    monkeypatch.setattr(paper_record, "units", _tiny_units)
+    record, state = tmp_path / "record", tmp_path / "state"
+    dataset = study._load_data(TINY, {})  # the data a unit trains on
+    straight = experiments.train(
+        TINY, tmp_path / "straight", dataset=dataset, verbose=0
+    )
+    # A first call trains two epochs, then its state travels in parts.
+    experiments.train(
+        TINY, state / "tiny-train", max_epochs=2, dataset=dataset, verbose=0
+    )
+    rows = {r["unit"]: r for r in paper_record.status(record, state_dir=state)}
+    assert rows["tiny-train"]["state"] == "in progress"
+    assert rows["tiny-train"]["note"] == "2 of 3 epochs"
+    assert rows["tiny-blocked"]["state"] == "blocked"
+    parts = paper_record.pack(state, tmp_path / "out", part_bytes=2**16)
+    assert len(parts) > 1
+    assert all(p.stat().st_size <= 2**16 for p in parts)
+    checkpoints = list((state / "tiny-train" / "checkpoints").glob("epoch_*"))
+    assert [c.name for c in checkpoints] == ["epoch_0002"]  # newest only
+    # The next call starts from a bare state directory.
+    elsewhere = tmp_path / "elsewhere"
+    assert paper_record.unpack(tmp_path / "out", elsewhere) == len(parts)
+    finished, left = paper_record.run_pending(
+        record_dir=record, state_dir=elsewhere, allow_cpu=True
+    )
+    assert finished == ["tiny-train"] and left == 1
+    document = json.loads((record / "runs" / "tiny-train.json").read_text())
+    assert document["experiment"] == "classification"
+    assert experiments.same_config(document["config"], TINY)
+    for a, b in zip(straight.history, document["history"]):
+        for key in ("train_loss", "test_loss", "learning_rate"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), key
+    rows = {r["unit"]: r for r in paper_record.status(record, state_dir=state)}
+    assert rows["tiny-train"]["state"] == "finished"
+    # A finished run travels without its checkpoints.
+    paper_record.pack(elsewhere, tmp_path / "again")
+    assert not (elsewhere / "tiny-train" / "checkpoints").exists()
+
+
+def test_pack_of_nothing_writes_nothing(tmp_path):
+    assert paper_record.pack(tmp_path / "missing", tmp_path / "out") == []
+    assert paper_record.unpack(tmp_path / "out", tmp_path / "state") == 0
+
+
+def test_throughput_unit_writes_its_rows(tmp_path, monkeypatch):
+    from spectral import bench
+
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        return [{"network": "generic", "images_per_second": 123.0}]
+
+    monkeypatch.setattr(bench, "training_throughput", fake)
+    unit = paper_record.units(tmp_path, data_dir=tmp_path)[1]
+    document = paper_record.run_throughput(unit, tmp_path, log=None)
+    assert seen["precision"] == "mixed_bfloat16" and seen["loop"] == "device"
+    stored = json.loads(
+        (tmp_path / "runs" / "throughput-mixed_bfloat16.json").read_text()
+    )
+    assert stored["rows"] == document["rows"]
+    assert "synthetic" in stored["data"]
+    assert stored["provenance"]["device"]
+    rows = {r["unit"]: r for r in paper_record.status(tmp_path, tmp_path)}
+    assert rows["throughput-mixed_bfloat16"]["state"] == "finished"
+    assert rows["throughput-float32"]["state"] == "pending"
+    # Other settings make it a unit of another design: pending again.
+    stored["settings"] = dataclasses.replace(unit, settings={}).settings
+    (tmp_path / "runs" / "throughput-mixed_bfloat16.json").write_text(
+        json.dumps(stored)
+    )
+    rows = {r["unit"]: r for r in paper_record.status(tmp_path, tmp_path)}
+    assert rows["throughput-mixed_bfloat16"]["state"] == "pending"
+
+
+def test_status_command_lists_every_unit(capsys):
+    assert paper_record.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "throughput-float32" in out and "units finished" in out
+
+
+def test_pack_warns_when_a_bundle_cannot_travel(tmp_path, monkeypatch):
+    run = tmp_path / "state" / "big" / "checkpoints" / "epoch_0001"
+    run.mkdir(parents=True)
+    (run / "model.keras").write_bytes(b"x" * 5000)
+    monkeypatch.setattr(paper_record, "CARRY_BYTES", 4096)
+    with pytest.warns(UserWarning, match="must finish inside one call"):
+        parts = paper_record.pack(tmp_path / "state", tmp_path / "out")
+    assert parts
+
+
+def test_summary_table_counts_units_by_group(tmp_path):
+    table = paper_record.summary_table(tmp_path, tmp_path, tmp_path)
+    assert list(table.index) == list(paper_record.GROUPS)
+    assert table.loc["throughput", "pending"] == 2
+    assert table.loc["throughput", "next unit"] == "throughput-float32"
+    assert table.loc["classification", "pending"] == 3
+    assert table.loc["search", "blocked"] == 1
+    assert "checkpoints inside a trial" in table.loc["search", "why blocked"]
+    total = (
+        table[
+            [
+                "finished",
+                "in progress",
+                "pending",
+                "waits for lr selection",
+                "blocked",
+            ]
+        ]
+        .to_numpy()
+        .sum()
+    )
+    assert total == len(paper_record.units(tmp_path, tmp_path))
