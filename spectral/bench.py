@@ -7,8 +7,9 @@ backend and versions; `--output` also writes them as JSON. These are
 measurements, not tests: nothing here asserts a time.
 
 Cases:
-* `pooling`: `SpectralPooling2D` (matmul and FFT paths) vs
-  `MaxPooling2D(2)` on `(batch, 32, 32, 96)` to 16x16 and 15x15;
+* `pooling`: spectral pooling (matrix and FFT paths) vs the max pooling
+  producing the same size, at every pooling shape of the paper's networks
+  (`pooling_shapes`);
 * `frequency_dropout`: a random kept size per step vs a fixed one, with the
   number of traces of the compiled step (1 means no retracing);
 * `spectral_conv`: `SpectralConv2D` vs `Conv2D` training step;
@@ -131,18 +132,60 @@ def _compare_layers(layer, baseline, x, repeats):
     )
 
 
-def bench_pooling(batch, channels, repeats):
-    """Spectral vs max pooling to 16x16 and 15x15 from 32x32."""
-    x = _normal((batch, 32, 32, channels))
-    reference = median_seconds(
-        _layer_step(keras.layers.MaxPooling2D(2), x), repeats
-    )
+def pooling_shapes(quick=False):
+    """Every pooling of the paper's networks: `(input size, output size,
+    channels, baseline)`, where the baseline is the max pooling that
+    produces the same size.
+
+    * 32 -> 16 against `MaxPooling2D(2)` (the common halving);
+    * 32 -> 15 and 15 -> 7 against `MaxPooling2D(3, 2)` (the Generic and
+      Deep networks' pooling, at their 96 and 192 channels);
+    * the §5.1 network at M = 8, gamma = 0.85 (32 -> 27 -> ... -> 6, with
+      `min(96 + 32 m, 288)` channels) against `AdaptiveMaxPooling2D`, the
+      only max pooling to those sizes.
+
+    `quick` keeps the first two §5.1 shapes.
+    """
+    shapes = [
+        (32, 16, 96, "MaxPooling2D(2)"),
+        (32, 15, 96, "MaxPooling2D(3, 2)"),
+        (15, 7, 192, "MaxPooling2D(3, 2)"),
+    ]
+    sizes = models.pooled_sizes(32, 0.85, 8)
+    for m, (size_in, size_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+        shapes.append(
+            (size_in, size_out, min(96 + 32 * m, 288), "AdaptiveMaxPooling2D")
+        )
+    return shapes[:5] if quick else shapes
+
+
+def _max_pooling(name, output_size):
+    if name == "MaxPooling2D(2)":
+        return keras.layers.MaxPooling2D(2)
+    if name == "MaxPooling2D(3, 2)":
+        return keras.layers.MaxPooling2D(3, 2)
+    return keras.layers.AdaptiveMaxPooling2D(output_size)
+
+
+def bench_pooling(batch, channels, repeats, quick=False):
+    """Spectral pooling against max pooling at every shape of
+    `pooling_shapes` (matrix path; the FFT path too at 32 -> 16 and 15).
+
+    `channels` None uses each shape's own channel count (the paper's
+    widths); an int replaces it (a quick run).
+    """
     rows = []
-    for size in (16, 15):
-        for method in ("matmul", "fft"):
+    for size_in, size_out, width, baseline in pooling_shapes(quick):
+        x = _normal((batch, size_in, size_in, channels or width))
+        layer = _max_pooling(baseline, size_out)
+        reference = median_seconds(_layer_step(layer, x), repeats)
+        methods = ("matmul",)
+        if size_in == 32 and size_out in (15, 16):
+            methods = ("matmul", "fft")
+        for method in methods:
             seconds = median_seconds(
                 gradient_step(
-                    lambda t, s=size, m=method: fourier.spectral_pool(
+                    lambda t, s=size_out, m=method: fourier.spectral_pool(
                         t, s, method=m
                     ),
                     x,
@@ -151,13 +194,46 @@ def bench_pooling(batch, channels, repeats):
             )
             rows.append(
                 _row(
-                    f"pooling 32->{size} ({method})",
+                    f"pooling {size_in}->{size_out}, {int(x.shape[-1])} ch "
+                    f"({method})",
                     seconds,
-                    "MaxPooling2D(2)",
+                    baseline,
                     reference,
+                    input_size=size_in,
+                    output_size=size_out,
+                    channels=int(x.shape[-1]),
                 )
             )
     return rows
+
+
+def pooling_text(rows):
+    """Spectral pooling's cost against max pooling, in words, from the
+    `bench_pooling` rows of the matrix path: the ratio against each fixed
+    max pooling, and the range against `AdaptiveMaxPooling2D`.
+    """
+    matmul = [r for r in rows if r["case"].endswith("(matmul)")]
+    parts = [
+        f"{r['input_size']}→{r['output_size']} against `{r['baseline']}`: "
+        f"{ratio_text(r['ratio'])}"
+        for r in matmul
+        if r["baseline"] != "AdaptiveMaxPooling2D"
+    ]
+    adaptive = [
+        r["ratio"] for r in matmul if r["baseline"] == "AdaptiveMaxPooling2D"
+    ]
+    if adaptive:
+        parts.append(
+            f"at the §5.1 network's {len(adaptive)} shapes against "
+            f"`AdaptiveMaxPooling2D`: {min(adaptive):.2f}× to "
+            f"{max(adaptive):.2f}× "
+            + (
+                "(faster at every one)"
+                if max(adaptive) < 1
+                else "(slower at some)"
+            )
+        )
+    return "; ".join(parts)
 
 
 def bench_frequency_dropout(batch, channels, repeats):
@@ -380,7 +456,7 @@ def run(quick=False):
     }
     results["provenance"] = experiments.provenance()
     rows = []
-    rows += bench_pooling(batch, channels, repeats)
+    rows += bench_pooling(batch, channels if quick else None, repeats, quick)
     rows += bench_frequency_dropout(batch, channels, repeats)
     rows += bench_spectral_conv(batch, channels, repeats)
     fft_rows, crossover = bench_fft_conv(

@@ -27,7 +27,7 @@ def test_frequency_dropout_step_is_traced_once():
 
 
 def test_cases_report_ratios():
-    rows = bench.bench_pooling(batch=2, channels=2, repeats=1)
+    rows = bench.bench_pooling(batch=2, channels=2, repeats=1, quick=True)
     rows += bench.bench_spectral_conv(batch=2, channels=2, repeats=1)
     fft_rows, crossover = bench.bench_fft_conv(2, 2, (8,), (3, 5), 1)
     rows += fft_rows
@@ -45,7 +45,8 @@ def test_cases_report_ratios():
         },
     }
     table = bench.format_table(results)
-    assert "pooling 32->15 (matmul)" in table and "MaxPooling2D(2)" in table
+    assert "pooling 32->15, 2 ch (matmul)" in table
+    assert "MaxPooling2D(3, 2)" in table and "AdaptiveMaxPooling2D" in table
     json.dumps(results)
 
 
@@ -103,3 +104,62 @@ def test_throughput_networks_are_the_papers():
         for conv in ("spatial", "spectral"):
             for size in (3, 5):
                 assert (network, conv, size) in names
+
+
+def test_pooling_shapes_are_the_networks():
+    shapes = bench.pooling_shapes()
+    assert shapes[:3] == [
+        (32, 16, 96, "MaxPooling2D(2)"),
+        (32, 15, 96, "MaxPooling2D(3, 2)"),
+        (15, 7, 192, "MaxPooling2D(3, 2)"),
+    ]
+    adaptive = [s for s in shapes if s[3] == "AdaptiveMaxPooling2D"]
+    assert [s[:2] for s in adaptive] == [
+        (32, 27),
+        (27, 22),
+        (22, 18),
+        (18, 15),
+        (15, 12),
+        (12, 10),
+        (10, 8),
+        (8, 6),
+    ]
+    assert [s[2] for s in adaptive] == [128, 160, 192, 224, 256, 288, 288, 288]
+
+
+def test_pooling_text_reads_the_rows():
+    rows = [
+        {
+            "case": "pooling 32->16, 96 ch (matmul)",
+            "ratio": 1.3,
+            "baseline": "MaxPooling2D(2)",
+            "input_size": 32,
+            "output_size": 16,
+        },
+        {
+            "case": "pooling 32->16, 96 ch (fft)",
+            "ratio": 9.0,
+            "baseline": "MaxPooling2D(2)",
+            "input_size": 32,
+            "output_size": 16,
+        },
+        {
+            "case": "pooling 32->27, 128 ch (matmul)",
+            "ratio": 0.25,
+            "baseline": "AdaptiveMaxPooling2D",
+            "input_size": 32,
+            "output_size": 27,
+        },
+        {
+            "case": "pooling 27->22, 160 ch (matmul)",
+            "ratio": 0.3,
+            "baseline": "AdaptiveMaxPooling2D",
+            "input_size": 27,
+            "output_size": 22,
+        },
+    ]
+    assert bench.pooling_text(rows) == (
+        "32→16 against `MaxPooling2D(2)`: 1.30× (slower); at the §5.1 "
+        "network's 2 shapes against `AdaptiveMaxPooling2D`: 0.25× to 0.30× "
+        "(faster at every one)"
+    )
