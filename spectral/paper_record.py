@@ -326,6 +326,53 @@ def summary_table(record_dir=None, data_dir=None, state_dir=None):
     return frame
 
 
+def group_table(group, record_dir=None):
+    """The finished units of one group: test error, epochs, minutes and
+    device, one row per unit (a `pandas.DataFrame`; empty when none)."""
+    import pandas as pd
+
+    runs = load_runs(record_dir)
+    rows = {}
+    for unit in units(record_dir):
+        doc = runs.get(unit.name)
+        if unit.group != group or doc is None or not _finished(unit, runs):
+            continue
+        rows[unit.name] = {
+            "test error": doc.get("test_error"),
+            "epochs": len(doc.get("history", [])) or None,
+            "minutes": doc.get("wall_seconds", 0.0) / 60,
+            "device": doc.get("provenance", {}).get("device"),
+        }
+    frame = pd.DataFrame.from_dict(
+        rows,
+        orient="index",
+        columns=["test error", "epochs", "minutes", "device"],
+    )
+    frame.index.name = "unit"
+    return frame
+
+
+def group_sentence(group, record_dir=None, data_dir=None):
+    """How far one group of the record has come, and the command that
+    continues it, as a sentence for the chapters."""
+    rows = [r for r in status(record_dir, data_dir) if r["group"] == group]
+    done = sum(r["state"] == "finished" for r in rows)
+    blocked = [r for r in rows if r["state"] == "blocked"]
+    text = (
+        f"The paper-scale record holds {done} of the {len(rows)} "
+        f"`{group}` units"
+    )
+    if done == len(rows):
+        return text + "."
+    if blocked and len(blocked) == len(rows) - done:
+        return text + f"; the others are blocked: {blocked[0]['note']}."
+    return (
+        text + "; on a GPU machine, `python -m spectral.paper_record run "
+        "--minutes N` trains the next ones (one device call: "
+        "`.ci/gpu-record-call`, see the appendix)."
+    )
+
+
 def _on_accelerator():
     import keras
 

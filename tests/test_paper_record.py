@@ -216,3 +216,31 @@ def test_summary_table_counts_units_by_group(tmp_path):
         .sum()
     )
     assert total == len(paper_record.units(tmp_path, tmp_path))
+
+
+def test_group_table_and_sentence_read_the_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(paper_record, "units", _tiny_units)
+    assert paper_record.group_table("classification", tmp_path).empty
+    sentence = paper_record.group_sentence("classification", tmp_path, tmp_path)
+    assert sentence.startswith("The paper-scale record holds 0 of the 1")
+    assert "paper_record run --minutes N" in sentence
+    assert paper_record.group_sentence("search", tmp_path, tmp_path).endswith(
+        "blocked: why."
+    )
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "tiny-train.json").write_text(
+        json.dumps(
+            {
+                "config": TINY.to_dict(),
+                "test_error": 0.25,
+                "history": [{}, {}, {}],
+                "wall_seconds": 120.0,
+                "provenance": {"device": "gpu: H200"},
+            }
+        )
+    )
+    table = paper_record.group_table("classification", tmp_path)
+    assert table.loc["tiny-train"].tolist() == [0.25, 3, 2.0, "gpu: H200"]
+    assert paper_record.group_sentence(
+        "classification", tmp_path, tmp_path
+    ).endswith("1 of the 1 `classification` units.")
