@@ -172,3 +172,77 @@ def test_configs_written_before_the_fields_existed_still_match():
     assert not experiments.same_config(
         stored, dataclasses.replace(config, loop="device")
     )
+
+
+_EPOCHS_SCRIPT = """
+import json, sys
+from spectral import data, experiments
+config = experiments.TrainConfig.from_dict(json.loads(sys.argv[1]))
+weights, first = sys.argv[2], sys.argv[3] == "save"
+dataset = experiments.load_dataset(config)
+model = experiments.build_training_model(config, dataset)
+if first:
+    model.save_weights(weights)
+else:
+    model.load_weights(weights)
+losses = []
+if config.loop == "device":
+    from spectral import device_loop
+    runner = device_loop.DeviceEpochs(model, config.batch_size)
+    on_device = device_loop.DeviceData(dataset.x_train, dataset.y_train)
+    for epoch in range(config.epochs):
+        order = data.epoch_order(len(dataset.x_train), config.seed, epoch)
+        losses.append(runner.run(on_device, order)["loss"])
+else:
+    for epoch in range(config.epochs):
+        logs = experiments.fit_epoch(model, dataset, config, epoch)
+        losses.append(logs["loss"][-1])
+print("LOSSES", json.dumps(losses))
+"""
+
+
+def _epoch_losses(backend, config, weights, mode):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _EPOCHS_SCRIPT,
+            json.dumps(config.to_dict()),
+            str(weights),
+            mode,
+        ],
+        env={
+            **os.environ,
+            "KERAS_BACKEND": backend,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = [x for x in done.stdout.splitlines() if x.startswith("LOSSES")][-1]
+    return json.loads(line.split(" ", 1)[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_device_loop_on_jax_matches_fit_on_tensorflow(tmp_path, case):
+    """The GPU path's numerics against the CPU record's: the same initial
+    weights (saved by TensorFlow, loaded by JAX) and batches give the same
+    epoch losses. Augmentation and frequency dropout draw from each
+    backend's own generator, so they are off here."""
+    config = experiments.TrainConfig(
+        **{**SMALL, **CASES[case], "augment": False, "frequency_dropout": False}
+    )
+    weights = tmp_path / "initial.weights.h5"
+    tensorflow = _epoch_losses("tensorflow", config, weights, "save")
+    jax = _epoch_losses(
+        "jax", dataclasses.replace(config, loop="device"), weights, "load"
+    )
+    assert jax == pytest.approx(tensorflow, rel=2e-5)
