@@ -306,6 +306,18 @@ def learning_curves(curves, ylabel="test error", title=None, log=False):
     _style(ax, integer_x=True)
     if any(label for label, _, _ in curves):
         ax.legend(fontsize=8)
+    if not curves:
+        # Say so on the figure rather than show empty axes.
+        ax.text(
+            0.5,
+            0.5,
+            "no finished run yet",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="0.4",
+        )
     fig.tight_layout()
     return fig
 

@@ -171,3 +171,10 @@ def test_speedup_marker_is_the_spectral_colour_and_log_ticks_are_plain():
         if t.get_text()
     ]
     assert texts and not any("times" in t or "^" in t for t in texts)
+
+
+def test_learning_curves_without_runs_say_so():
+    fig = plotting.learning_curves([])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["no finished run yet"]
+    assert not fig.axes[0].lines
