@@ -199,8 +199,8 @@ def bench_pooling(batch, channels, repeats, quick=False):
                     seconds,
                     baseline,
                     reference,
-                    input_size=size_in,
-                    output_size=size_out,
+                    pool_from=size_in,
+                    pool_to=size_out,
                     channels=int(x.shape[-1]),
                 )
             )
@@ -214,7 +214,7 @@ def pooling_text(rows):
     """
     matmul = [r for r in rows if r["case"].endswith("(matmul)")]
     parts = [
-        f"{r['input_size']}→{r['output_size']} against `{r['baseline']}`: "
+        f"{r['pool_from']}→{r['pool_to']} against `{r['baseline']}`: "
         f"{ratio_text(r['ratio'])}"
         for r in matmul
         if r["baseline"] != "AdaptiveMaxPooling2D"
