@@ -387,7 +387,7 @@ def training_throughput(
         )
         dataset = experiments.load_dataset(config)
         model = experiments.build_training_model(config, dataset)
-        epoch = _epoch_function(config, dataset, model)
+        epoch = experiments.epoch_trainer(model, dataset, config)
         start = time.perf_counter()
         epoch(0)
         compile_seconds = time.perf_counter() - start
@@ -411,23 +411,6 @@ def training_throughput(
         )
         rows.append(row)
     return rows
-
-
-def _epoch_function(config, dataset, model):
-    """`epoch(e)` training epoch `e` of `config` with its loop."""
-    from spectral import data as data_lib
-    from spectral import experiments
-
-    if config.loop == "fit":
-        return lambda e: experiments.fit_epoch(model, dataset, config, e)
-    from spectral import device_loop
-
-    runner = device_loop.DeviceEpochs(model, config.batch_size)
-    on_device = device_loop.DeviceData(dataset.x_train, dataset.y_train)
-    size = len(dataset.x_train)
-    return lambda e: runner.run(
-        on_device, data_lib.epoch_order(size, config.seed, e)
-    )
 
 
 def _network_label(fields):

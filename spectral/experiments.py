@@ -660,6 +660,33 @@ def fit_epoch(model, dataset, config, epoch, verbose=0):
     ).history
 
 
+def epoch_trainer(model, dataset, config, verbose=0):
+    """`epoch(e)`: trains epoch `e` (0-based) of `config` with its loop.
+
+    `config.loop == "fit"` uses `fit_epoch`; `"device"` puts the training
+    set on the device once and runs `spectral.device_loop.DeviceEpochs`
+    (JAX only: raises `NotImplementedError` here, before any training, on
+    another backend). Either way an epoch sees the batches of
+    `spectral.data.epoch_order(size, config.seed, e)` and `epoch(e)`
+    returns `{"loss": ..., "accuracy": ...}` for the epoch.
+    """
+    if config.loop == "fit":
+
+        def epoch(e):
+            logs = fit_epoch(model, dataset, config, e, verbose)
+            return {key: values[-1] for key, values in logs.items()}
+
+        return epoch
+    from spectral import device_loop
+
+    runner = device_loop.DeviceEpochs(model, config.batch_size)
+    on_device = device_loop.DeviceData(dataset.x_train, dataset.y_train)
+    size = len(dataset.x_train)
+    return lambda e: runner.run(
+        on_device, data_lib.epoch_order(size, config.seed, e)
+    )
+
+
 def train(
     config,
     run_dir,
@@ -774,12 +801,7 @@ def _train(
         # A kill between a checkpoint and the history write, or a fallback
         # to an older checkpoint, leaves history files out of step.
         _reconcile_history(run_dir, history)
-    runner = device_data = None
-    if config.loop == "device":
-        from spectral import device_loop
-
-        runner = device_loop.DeviceEpochs(model, config.batch_size)
-        device_data = device_loop.DeviceData(dataset.x_train, dataset.y_train)
+    train_epoch = epoch_trainer(model, dataset, config, verbose)
     # The configuration is committed only now that data and model exist, so
     # a start that failed (missing data, bad argument) leaves no run behind.
     if not config_path.exists():
@@ -802,14 +824,7 @@ def _train(
             break
         epoch_start = time.time()
         learning_rate = _current_learning_rate(model)
-        if runner is None:
-            logs = fit_epoch(model, dataset, config, epoch, verbose)
-            logs = {key: values[-1] for key, values in logs.items()}
-        else:
-            order = data_lib.epoch_order(
-                len(dataset.x_train), config.seed, epoch
-            )
-            logs = runner.run(device_data, order)
+        logs = train_epoch(epoch)
         row = {
             "epoch": epoch + 1,
             "train_loss": float(logs["loss"]),

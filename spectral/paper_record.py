@@ -235,11 +235,9 @@ def units(record_dir=None, data_dir=None):
 
 def load_runs(record_dir=None):
     """`{name: result document}` of the record's finished units."""
-    folder = Path(record_dir or RECORD_DIR) / "runs"
-    return {
-        path.stem: json.loads(path.read_text())
-        for path in sorted(folder.glob("*.json"))
-    }
+    from spectral import study
+
+    return study.load_runs(record_dir or RECORD_DIR)
 
 
 def _finished(unit, runs):
@@ -383,19 +381,11 @@ def _on_accelerator():
     return jax.devices()[0].platform != "cpu"
 
 
-def _write_document(record_dir, name, document):
-    path = Path(record_dir) / "runs" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(document, indent=1))
-    tmp.replace(path)
-    return path
-
-
 def run_throughput(unit, record_dir=None, log=print):
     """Measures a throughput unit and writes its result file."""
     from spectral import bench
     from spectral import experiments
+    from spectral import study
 
     start = time.time()
     settings = dict(unit.settings)
@@ -417,7 +407,7 @@ def run_throughput(unit, record_dir=None, log=print):
         "wall_seconds": time.time() - start,
         "provenance": experiments.provenance(),
     }
-    _write_document(record_dir or RECORD_DIR, unit.name, document)
+    study.write_run(record_dir or RECORD_DIR, unit.name, document)
     return document
 
 

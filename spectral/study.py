@@ -506,12 +506,19 @@ def run_unit(
             validation_images=0 if data.x_val is None else len(data.x_val),
             test_images=len(data.x_test),
         )
-        path = record_dir / "runs" / f"{unit.name}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(document, indent=1))
-        tmp.replace(path)
+        write_run(record_dir, unit.name, document)
     return result
+
+
+def write_run(record_dir, name, document):
+    """Writes a finished unit's `record_dir/runs/<name>.json` atomically
+    (the file `load_runs` reads); returns its path."""
+    path = Path(record_dir) / "runs" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, indent=1))
+    tmp.replace(path)
+    return path
 
 
 def run_pending(

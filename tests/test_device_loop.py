@@ -176,7 +176,7 @@ def test_configs_written_before_the_fields_existed_still_match():
 
 _EPOCHS_SCRIPT = """
 import json, sys
-from spectral import data, experiments
+from spectral import experiments
 config = experiments.TrainConfig.from_dict(json.loads(sys.argv[1]))
 weights, first = sys.argv[2], sys.argv[3] == "save"
 dataset = experiments.load_dataset(config)
@@ -185,18 +185,8 @@ if first:
     model.save_weights(weights)
 else:
     model.load_weights(weights)
-losses = []
-if config.loop == "device":
-    from spectral import device_loop
-    runner = device_loop.DeviceEpochs(model, config.batch_size)
-    on_device = device_loop.DeviceData(dataset.x_train, dataset.y_train)
-    for epoch in range(config.epochs):
-        order = data.epoch_order(len(dataset.x_train), config.seed, epoch)
-        losses.append(runner.run(on_device, order)["loss"])
-else:
-    for epoch in range(config.epochs):
-        logs = experiments.fit_epoch(model, dataset, config, epoch)
-        losses.append(logs["loss"][-1])
+train_epoch = experiments.epoch_trainer(model, dataset, config)
+losses = [train_epoch(epoch)["loss"] for epoch in range(config.epochs)]
 print("LOSSES", json.dumps(losses))
 """
 
