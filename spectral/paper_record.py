@@ -19,7 +19,10 @@ priority order, each of which resumes across calls and sessions:
    validation split at seed 0, seeds 1-2 at the chosen rate, the SGD
    control and its rounding floor) at full width, 200 epochs, all 45,000
    training images outside the validation split;
-4. `search` — the 20-trial Bayesian search of §5.1;
+4. `search` — the 20-trial Bayesian search of §5.1 (`spectral.search`;
+   each trial is the classification protocol above with the trial's
+   values, 150 epochs on 45,000 images, scored on a 5,000-image
+   validation split; a trial resumes from its checkpoint across calls);
 5. `classification-cifar100-seed0..2` — where the official CIFAR-100
    archive exists.
 
@@ -72,11 +75,10 @@ SEARCH_TRIALS = 20
 # call carries at most 64 MiB in all (code and wheels included).
 PART_BYTES = 15 * 2**20
 CARRY_BYTES = 56 * 2**20
-SEARCH_BLOCKED = (
-    "each trial trains 150 epochs, longer than one device call, and "
-    "keras-tuner restarts an interrupted trial from scratch: the search "
-    "needs checkpoints inside a trial first"
-)
+SEARCH_PROJECT = "section_5_1"
+SEARCH_VALIDATION_FRACTION = 0.1
+# The search needs keras-tuner and scikit-learn, which a device machine
+# lacks: `RECORD_ONLY=1 SEARCH=1 bash .ci/gpu-wheels` adds their wheels.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +130,12 @@ def classification_config(dataset="cifar10", seed=0):
         loop="device",
         seed=seed,
     )
+
+
+def search_config():
+    """The base of every search trial: the classification protocol (seed
+    0), whose searched values each trial replaces."""
+    return classification_config("cifar10", 0)
 
 
 def speedup_base():
@@ -210,8 +218,12 @@ def units(record_dir=None, data_dir=None):
             "search",
             "search",
             "search",
-            settings={"trials": SEARCH_TRIALS},
-            blocked=SEARCH_BLOCKED,
+            search_config(),
+            settings={
+                "trials": SEARCH_TRIALS,
+                "validation_fraction": SEARCH_VALIDATION_FRACTION,
+                "oracle_seed": 0,
+            },
         )
     )
     missing = (
@@ -248,6 +260,10 @@ def _finished(unit, runs):
         return False
     if unit.kind == "train":
         return same_config(doc.get("config"), unit.config)
+    if unit.kind == "search" and not same_config(
+        doc.get("base_config"), unit.config
+    ):
+        return False
     return doc.get("settings") == unit.settings
 
 
@@ -278,6 +294,8 @@ def status(record_dir=None, data_dir=None, state_dir=None):
             row["state"], row["note"] = "blocked", unit.blocked
         elif unit.kind == "train" and unit.config is None:
             row["state"] = "waits for lr selection"
+        elif unit.kind == "search":
+            row.update(_search_progress(unit, state_dir))
         else:
             history = state_dir / unit.name / "history.json"
             if history.is_file():
@@ -286,6 +304,23 @@ def status(record_dir=None, data_dir=None, state_dir=None):
                 row["note"] = f"{done} of {unit.config.epochs} epochs"
         rows.append(row)
     return rows
+
+
+def _search_progress(unit, state_dir):
+    """The `state` and `note` of a search unit that has started."""
+    path = Path(state_dir) / unit.name / SEARCH_PROJECT / "trials.json"
+    if not path.is_file():
+        return {}
+    trials = json.loads(path.read_text())["trials"]
+    done = sum(t["status"] == "COMPLETED" for t in trials)
+    note = f"{done} of {unit.settings['trials']} trials"
+    running = [t for t in trials if t["status"] == "RUNNING"]
+    if running and running[0]["epochs"]:
+        note += (
+            f"; trial {running[0]['trial_id']} at {running[0]['epochs']} of "
+            f"{unit.config.epochs} epochs"
+        )
+    return {"state": "in progress", "note": note}
 
 
 def status_table(record_dir=None, data_dir=None, state_dir=None):
@@ -411,6 +446,52 @@ def run_throughput(unit, record_dir=None, log=print):
     return document
 
 
+def run_search(unit, record_dir=None, state_dir=None, budget=None, log=print):
+    """Runs (or continues) the search unit for at most `budget` seconds.
+
+    Returns True when every trial has finished (and the unit's result file
+    is written), False when the budget stopped it (the next call continues
+    the interrupted trial from its checkpoint under `state_dir`).
+    """
+    from spectral import experiments
+    from spectral import search
+    from spectral import study
+
+    settings = unit.settings
+    folder = Path(state_dir or STATE_DIR) / unit.name
+    start = time.time()
+    try:
+        trials = search.search(
+            unit.config,
+            folder,
+            max_trials=settings["trials"],
+            project_name=SEARCH_PROJECT,
+            validation_fraction=settings["validation_fraction"],
+            seed=settings["oracle_seed"],
+            time_budget=budget,
+        )
+    except experiments.IncompleteRunError as stop:
+        log(f"{unit.name}: {stop}")
+        return False
+    document = {
+        "name": unit.name,
+        "group": unit.group,
+        "kind": unit.kind,
+        "settings": settings,
+        "base_config": unit.config.to_dict(),
+        "data": json.loads(
+            (folder / SEARCH_PROJECT / "trials.json").read_text()
+        )["data_source"],
+        "trials": trials,
+        "best": trials[0],
+        "wall_seconds": sum(t["train_seconds"] or 0.0 for t in trials),
+        "seconds_this_call": time.time() - start,
+        "provenance": experiments.provenance(),
+    }
+    study.write_run(record_dir or RECORD_DIR, unit.name, document)
+    return True
+
+
 def run_pending(
     minutes=None,
     record_dir=None,
@@ -468,6 +549,9 @@ def run_pending(
         start = time.time()
         if unit.kind == "throughput":
             run_throughput(unit, record_dir, log)
+        elif unit.kind == "search":
+            if not run_search(unit, record_dir, state_dir, budget, log):
+                break
         else:
             result = study.run_unit(
                 study.Unit(
@@ -514,7 +598,7 @@ def pack(state_dir=None, out_dir=None, part_bytes=PART_BYTES):
     if not state_dir.is_dir() or not any(state_dir.iterdir()):
         return []
     experiments.prune_finished(state_dir)
-    for checkpoints in state_dir.glob("*/checkpoints"):
+    for checkpoints in state_dir.rglob("checkpoints"):
         newest = experiments._checkpoint_dirs(checkpoints.parent)
         for old in newest[1:]:
             shutil.rmtree(old)

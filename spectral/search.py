@@ -11,7 +11,12 @@ minus a held-out validation split (the test set is never looked at) and
 reports the final validation error. Trials are stored by keras-tuner in
 `directory/project_name`; `summarize` writes them to `trials.json`. Running
 `search` again with the same directory resumes: finished trials are kept and
-only the remaining ones run.
+only the remaining ones run. A trial itself resumes too: it trains through
+`spectral.experiments.train` in `trial_<id>/run` (a checkpoint after every
+epoch), so a search given a `time_budget` stops between epochs and the next
+call continues the interrupted trial — with the same values — from its
+newest checkpoint. That is what lets a search whose trials are longer than
+one device call (the paper's: 150 epochs each) advance call by call.
 
 Scale-out uses keras-tuner's own distributed mode: start the same search on
 several machines with `KERASTUNER_TUNER_ID` (`chief` on one, `tuner0`,
@@ -22,12 +27,12 @@ workers train trials.
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from spectral import data as data_lib
 from spectral import experiments
 
 SPACE = {
@@ -97,31 +102,64 @@ def validation_split(dataset, fraction, seed):
     )
 
 
-def _hypermodel(base_config, dataset, verbose):
+class _Interrupted(Exception):
+    """A trial stopped at the deadline (raised through keras-tuner)."""
+
+
+def _tuner(base_config, dataset, deadline, verbose, **kwargs):
+    """A `keras_tuner.BayesianOptimization` whose trials resume.
+
+    Each trial trains through `spectral.experiments.train` in the run
+    directory `<trial dir>/run`, so it keeps a checkpoint after every epoch.
+    The tuner and its oracle are saved as a trial begins; a call stopped by
+    the deadline leaves the trial in the oracle's ongoing trials, which
+    keras-tuner hands out again (same trial id, same values) when the search
+    is reloaded, and the trial continues from its newest checkpoint.
+    """
     import keras_tuner
 
-    class SpectralPoolingHyperModel(keras_tuner.HyperModel):
-        def build(self, hp):
-            define_space(hp)
-            config = trial_config(base_config, hp.values)
-            return experiments.build_training_model(config, dataset)
+    class Interrupted(keras_tuner.errors.FatalError, _Interrupted):
+        pass
 
-        def fit(self, hp, model, *args, **kwargs):
-            config = trial_config(base_config, hp.values)
-            test = data_lib.ArrayBatches(
-                dataset.x_test, dataset.y_test, config.batch_size
+    class SpectralPoolingSearch(keras_tuner.BayesianOptimization):
+        def pre_create_trial(self):
+            if deadline is not None and time.time() >= deadline:
+                raise Interrupted("the deadline passed between trials")
+
+        def on_trial_begin(self, trial):
+            super().on_trial_begin(trial)
+            self.save()
+
+        def run_trial(self, trial, *args, **kwargs):
+            config = trial_config(base_config, trial.hyperparameters.values)
+            budget = None if deadline is None else deadline - time.time()
+            result = experiments.train(
+                config,
+                trial_run_dir(self.project_dir, trial.trial_id),
+                time_budget=budget,
+                verbose=verbose,
+                dataset=dataset,
             )
-            errors = []
-            for epoch in range(config.epochs):
-                experiments.fit_epoch(model, dataset, config, epoch, verbose)
-                _, accuracy = model.evaluate(test, verbose=0)
-                errors.append(1.0 - float(accuracy))
-            error = errors[-1]
-            if not np.isfinite(error):
-                error = 1.0
-            return {"val_error": error}
+            if not result.complete:
+                raise Interrupted(
+                    f"trial {trial.trial_id} stopped at the deadline after "
+                    f"{len(result.history)} of {config.epochs} epochs"
+                )
+            error = result.history[-1]["test_error"]
+            return {"val_error": error if np.isfinite(error) else 1.0}
 
-    return SpectralPoolingHyperModel()
+    hyperparameters = define_space(keras_tuner.HyperParameters())
+    return SpectralPoolingSearch(
+        objective=keras_tuner.Objective("val_error", direction="min"),
+        hyperparameters=hyperparameters,
+        overwrite=False,
+        **kwargs,
+    )
+
+
+def trial_run_dir(folder, trial_id):
+    """The run directory (`spectral.experiments.train`) of one trial."""
+    return Path(folder) / f"trial_{trial_id}" / "run"
 
 
 def search(
@@ -133,53 +171,83 @@ def search(
     seed=0,
     dataset=None,
     verbose=0,
+    time_budget=None,
 ):
     """Runs (or resumes) the Bayesian search and returns `summarize(...)`.
 
     Args:
         base_config: `TrainConfig` giving the dataset, epochs, batch size,
-            schedule and seed of every trial.
-        directory: where keras-tuner keeps the trials.
+            schedule, training loop and seed of every trial.
+        directory: where keras-tuner keeps the trials (and each trial its
+            run directory, `trial_<id>/run`, with checkpoints).
         max_trials: total number of trials (finished ones count).
         project_name: sub-folder of `directory`.
         validation_fraction: share of the training set held out.
         seed: seeds the Bayesian oracle.
         dataset: optional preloaded `CifarData` matching `base_config`.
-        verbose: passed to `model.fit`.
+        verbose: passed to `model.fit` (or the device loop).
+        time_budget: seconds; a trial starts no epoch that is expected to
+            end after the budget (see `spectral.experiments.train`). None
+            for no limit.
 
     Returns:
         The list of trial dicts, best first (see `summarize`).
-    """
-    import keras_tuner
 
+    Raises:
+        spectral.experiments.IncompleteRunError: if the budget ran out
+            before every trial finished. `trials.json` then lists the
+            finished trials and the interrupted one (status `RUNNING`);
+            calling `search` again with the same arguments continues the
+            interrupted trial from its newest checkpoint.
+    """
+    deadline = None if time_budget is None else time.time() + time_budget
     dataset = (
         dataset
         if dataset is not None
         else experiments.load_dataset(base_config)
     )
     split = validation_split(dataset, validation_fraction, base_config.seed)
-    tuner = keras_tuner.BayesianOptimization(
-        hypermodel=_hypermodel(base_config, split, verbose),
-        objective=keras_tuner.Objective("val_error", direction="min"),
+    tuner = _tuner(
+        base_config,
+        split,
+        deadline,
+        verbose,
         max_trials=max_trials,
         seed=seed,
         directory=str(directory),
         project_name=project_name,
-        overwrite=False,
     )
-    tuner.search()
-    return summarize(tuner, Path(directory) / project_name, dataset.source)
+    folder = Path(directory) / project_name
+    try:
+        tuner.search()
+    except _Interrupted as stop:
+        trials = summarize(tuner, folder, dataset.source)
+        done = sum(t["status"] == "COMPLETED" for t in trials)
+        raise experiments.IncompleteRunError(
+            f"The search stopped at the deadline ({stop}); {done} of "
+            f"{max_trials} trials finished. Run it again with the same "
+            f"directory ({folder}) to continue."
+        ) from None
+    return summarize(tuner, folder, dataset.source)
 
 
 def summarize(tuner, folder, data_source):
     """Writes `folder/trials.json` and returns its trials, best first.
 
     Each trial dict has `trial_id`, `status`, `val_error`, the searched
-    `values` and the derived `momentum`.
+    `values`, the derived `momentum`, and from the trial's run directory the
+    `epochs` trained so far and their `train_seconds` (None for a trial
+    without one).
     """
     trials = []
     for trial in tuner.oracle.trials.values():
         values = dict(trial.hyperparameters.values)
+        history_path = trial_run_dir(folder, trial.trial_id) / "history.json"
+        history = (
+            json.loads(history_path.read_text())
+            if history_path.is_file()
+            else None
+        )
         trials.append(
             {
                 "trial_id": trial.trial_id,
@@ -189,6 +257,10 @@ def summarize(tuner, folder, data_source):
                 "momentum": momentum_from_exponent(values["momentum_exponent"])
                 if "momentum_exponent" in values
                 else None,
+                "epochs": None if history is None else len(history),
+                "train_seconds": None
+                if history is None
+                else sum(row["seconds"] for row in history),
             }
         )
     trials.sort(key=lambda t: (t["val_error"] is None, t["val_error"] or 0.0))

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from spectral import data
 from spectral import experiments
 from spectral import paper_record
 from spectral import study
@@ -54,8 +55,11 @@ def test_units_follow_the_priority_order(tmp_path):
     assert all(c.width == 1.0 and c.epochs == 200 for c in runnable)
     assert all(c.train_size is None and c.loop == "device" for c in runnable)
     blocked = {u.name: u.blocked for u in units if u.blocked}
-    assert "search" in blocked
     assert "classification-cifar100-seed0" in blocked
+    (search,) = [u for u in units if u.group == "search"]
+    assert search.kind == "search" and not search.blocked
+    assert search.config == units[2].config  # trials replace its values
+    assert search.settings["trials"] == 20
 
 
 def test_cifar100_units_unblock_when_the_archive_exists(tmp_path):
@@ -200,8 +204,9 @@ def test_summary_table_counts_units_by_group(tmp_path):
     assert table.loc["throughput", "pending"] == 2
     assert table.loc["throughput", "next unit"] == "throughput-float32"
     assert table.loc["classification", "pending"] == 3
-    assert table.loc["search", "blocked"] == 1
-    assert "checkpoints inside a trial" in table.loc["search", "why blocked"]
+    assert table.loc["search", "pending"] == 1
+    assert table.loc["cifar100", "blocked"] == 3
+    assert "CIFAR-100 archive" in table.loc["cifar100", "why blocked"]
     total = (
         table[
             [
@@ -244,3 +249,52 @@ def test_group_table_and_sentence_read_the_record(tmp_path, monkeypatch):
     assert paper_record.group_sentence(
         "classification", tmp_path, tmp_path
     ).endswith("1 of the 1 `classification` units.")
+
+
+@pytest.mark.slow
+def test_the_search_unit_advances_call_by_call(tmp_path, monkeypatch):
+    """A search unit stopped inside a trial travels like a training unit
+    and the next call finishes it: the interrupted trial continues."""
+    pytest.importorskip("keras_tuner")
+    config = dataclasses.replace(TINY, epochs=2, lr_drops=())
+    unit = paper_record.PaperUnit(
+        "search",
+        "search",
+        "search",
+        config,
+        settings={"trials": 2, "validation_fraction": 0.25, "oracle_seed": 0},
+    )
+    monkeypatch.setattr(paper_record, "units", lambda *a, **k: [unit])
+    record, state = tmp_path / "record", tmp_path / "state"
+    real_train = experiments.train
+
+    def one_epoch(*args, **kwargs):  # a call whose time allows one epoch
+        return real_train(*args, **{**kwargs, "max_epochs": 1})
+
+    monkeypatch.setattr(experiments, "train", one_epoch)
+    finished, left = paper_record.run_pending(
+        record_dir=record, state_dir=state, allow_cpu=True, log=lambda m: None
+    )
+    assert (finished, left) == ([], 1)
+    (row,) = paper_record.status(record, state_dir=state)
+    assert row["state"] == "in progress"
+    assert row["note"] == "0 of 2 trials; trial 0 at 1 of 2 epochs"
+    paper_record.pack(state, tmp_path / "out")
+    elsewhere = tmp_path / "elsewhere"
+    paper_record.unpack(tmp_path / "out", elsewhere)
+    monkeypatch.setattr(experiments, "train", real_train)
+    finished, left = paper_record.run_pending(
+        record_dir=record,
+        state_dir=elsewhere,
+        allow_cpu=True,
+        log=lambda m: None,
+    )
+    assert (finished, left) == (["search"], 0)
+    document = json.loads((record / "runs" / "search.json").read_text())
+    assert [t["epochs"] for t in document["trials"]] == [2, 2]
+    assert document["best"] == document["trials"][0]
+    assert document["data"] == data.SOURCE_SYNTHETIC
+    assert experiments.same_config(document["base_config"], config)
+    assert paper_record.status(record, state_dir=elsewhere)[0]["state"] == (
+        "finished"
+    )

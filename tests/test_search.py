@@ -79,3 +79,44 @@ def test_search_runs_stores_and_resumes(tmp_path):
     assert len(more) == 3
     assert {t["trial_id"] for t in trials} <= {t["trial_id"] for t in more}
     assert np.isfinite([t["val_error"] for t in more]).all()
+
+
+@pytest.mark.slow
+def test_an_interrupted_trial_resumes_from_its_checkpoint(
+    tmp_path, monkeypatch
+):
+    """A deadline inside a trial stops the search; the next call continues
+    the same trial (same id, same values) from its newest checkpoint instead
+    of training it again."""
+    pytest.importorskip("keras_tuner")
+    config = experiments.TrainConfig(**{**BASE.to_dict(), "epochs": 3})
+    real_train = experiments.train
+
+    def one_epoch(*args, **kwargs):  # a deadline that allows one epoch
+        return real_train(*args, **{**kwargs, "max_epochs": 1})
+
+    monkeypatch.setattr(experiments, "train", one_epoch)
+    with pytest.raises(experiments.IncompleteRunError, match="0 of 2 trials"):
+        search.search(config, tmp_path, max_trials=2, seed=0)
+    stored = json.loads((tmp_path / "section_5_1" / "trials.json").read_text())
+    (first,) = stored["trials"]
+    assert first["status"] == "RUNNING" and first["epochs"] == 1
+    run_dir = search.trial_run_dir(tmp_path / "section_5_1", first["trial_id"])
+    epoch_one = json.loads((run_dir / "history.json").read_text())[0]
+
+    monkeypatch.setattr(experiments, "train", real_train)
+    trials = search.search(config, tmp_path, max_trials=2, seed=0)
+    assert len(trials) == 2
+    assert all(t["status"] == "COMPLETED" and t["epochs"] == 3 for t in trials)
+    again = {t["trial_id"]: t for t in trials}[first["trial_id"]]
+    assert again["values"] == first["values"]
+    history = json.loads((run_dir / "history.json").read_text())
+    # The first epoch was kept, not trained again (its timing is unchanged).
+    assert history[0] == epoch_one and len(history) == 3
+
+
+def test_a_spent_budget_starts_no_trial(tmp_path):
+    pytest.importorskip("keras_tuner")
+    with pytest.raises(experiments.IncompleteRunError, match="between trials"):
+        search.search(BASE, tmp_path, max_trials=2, seed=0, time_budget=0)
+    assert not list((tmp_path / "section_5_1").glob("trial_*/run"))
