@@ -272,3 +272,40 @@ def summarize(tuner, folder, data_source):
     }
     (Path(folder) / "trials.json").write_text(json.dumps(payload, indent=2))
     return trials
+
+
+TABLE_COLUMNS = {
+    "val_error": "validation error",
+    "gamma": "γ",
+    "num_blocks": "M",
+    "alpha": "α",
+    "beta": "β",
+    "weight_decay": "weight decay",
+    "momentum": "momentum",
+    "learning_rate": "learning rate",
+    "epochs": "epochs",
+    "status": "status",
+}
+
+
+def trials_table(trials):
+    """The trials (as `search` or `summarize` return them) as a
+    `pandas.DataFrame` indexed by trial, best first, one column per searched
+    value (momentum rather than its exponent) and the trial's epochs and
+    status."""
+    import pandas as pd
+
+    rows = {}
+    for trial in trials:
+        row = {"val_error": trial["val_error"], **trial["values"]}
+        row.update(
+            momentum=trial["momentum"],
+            epochs=trial.get("epochs"),
+            status=trial["status"],
+        )
+        rows[trial["trial_id"]] = {k: row.get(k) for k in TABLE_COLUMNS}
+    frame = pd.DataFrame.from_dict(
+        rows, orient="index", columns=list(TABLE_COLUMNS)
+    ).rename(columns=TABLE_COLUMNS)
+    frame.index.name = "trial"
+    return frame

@@ -120,3 +120,33 @@ def test_a_spent_budget_starts_no_trial(tmp_path):
     with pytest.raises(experiments.IncompleteRunError, match="between trials"):
         search.search(BASE, tmp_path, max_trials=2, seed=0, time_budget=0)
     assert not list((tmp_path / "section_5_1").glob("trial_*/run"))
+
+
+def test_trials_table_lists_every_trial_best_first():
+    pd = pytest.importorskip("pandas")
+    trials = [
+        {
+            "trial_id": "1",
+            "status": "COMPLETED",
+            "val_error": 0.25,
+            "values": {"gamma": 0.8, "num_blocks": 3, "momentum_exponent": 1.0},
+            "momentum": 0.9,
+            "epochs": 4,
+        },
+        {
+            "trial_id": "0",
+            "status": "RUNNING",
+            "val_error": None,
+            "values": {"gamma": 0.5, "num_blocks": 7, "momentum_exponent": 2.0},
+            "momentum": 0.99,
+            "epochs": 2,
+        },
+    ]
+    table = search.trials_table(trials)
+    assert list(table.index) == ["1", "0"]
+    assert table.loc["1", "γ"] == 0.8 and table.loc["0", "M"] == 7
+    assert table.loc["0", "momentum"] == 0.99
+    assert "momentum_exponent" not in table.columns
+    assert table.loc["0", "status"] == "RUNNING"
+    assert pd.isna(table.loc["0", "validation error"])
+    assert pd.isna(table.loc["1", "learning rate"])  # not in its values
