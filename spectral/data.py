@@ -757,7 +757,8 @@ class ArrayBatches(keras.utils.PyDataset):
         self, images, labels, batch_size, shuffle=False, seed=0, epoch=0
     ):
         super().__init__()
-        self.images, self.labels = images, np.asarray(labels)
+        # int32: JAX (without x64) would truncate int64 labels with a warning.
+        self.images, self.labels = images, np.asarray(labels, dtype="int32")
         self.batch_size = int(batch_size)
         self.order = np.arange(len(images))
         if shuffle:
