@@ -6,6 +6,7 @@
 #   make check-book                check the smoke execution and the rendered pages
 #   make smoke-book                render the smoke execution (_build/smoke) as a book
 #   make gpu-image-check           the smoke profile as the GPU machines run it (no TensorFlow)
+#   make gpu-record-check          the record's tests as a device call runs them (no TensorFlow)
 #   make clean
 
 PYTHON ?= python3
@@ -16,7 +17,7 @@ PROFILE ?= smoke
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: book smoke-book test reproduce check-book gpu-image-check clean venv
+.PHONY: book smoke-book test reproduce check-book gpu-image-check gpu-record-check clean venv
 
 venv: $(STAMP)
 
@@ -91,6 +92,9 @@ check-book: $(STAMP)
 # JAX and no TensorFlow, Keras and papermill from the carried wheels only.
 gpu-image-check:
 	bash .ci/gpu-image-check
+
+gpu-record-check:
+	bash .ci/gpu-image-check record
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
