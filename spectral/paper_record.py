@@ -77,8 +77,8 @@ PART_BYTES = 15 * 2**20
 CARRY_BYTES = 56 * 2**20
 SEARCH_PROJECT = "section_5_1"
 SEARCH_VALIDATION_FRACTION = 0.1
-# The search needs keras-tuner and scikit-learn, which a device machine
-# lacks: `RECORD_ONLY=1 SEARCH=1 bash .ci/gpu-wheels` adds their wheels.
+# The search needs keras-tuner: `RECORD_ONLY=1 bash .ci/gpu-wheels` carries
+# it (the device machines have its other requirements).
 
 
 @dataclasses.dataclass(frozen=True)
