@@ -334,7 +334,7 @@ def _sgd_control_row(claim_id, speed, sgd_speedup):
         "Under plain SGD the spectral parametrisation changes nothing (an "
         "orthonormal change of coordinates)",
         "stated in §4 (no experiment)",
-        study.scale("speedup") + "; SGD with momentum and weight decay",
+        study.scale("speedup", measure="gap"),
         median,
         ci,
         len(ratios),
@@ -367,7 +367,8 @@ def format_estimate(row):
     """A claim's estimate as text in its own unit, or "—" if untested.
 
     Differences of error rates are percentage points, speed-ups are
-    ratios, identities are the largest deviation measured.
+    ratios, the SGD control is the ratio R of two training-loss gaps (no
+    unit; see `RULE`), identities are the largest deviation measured.
 
     Example:
 
@@ -375,12 +376,16 @@ def format_estimate(row):
     '+1.23 pp'
     >>> format_estimate({"id": "speedup-adam", "estimate": 1.5})
     '1.50×'
+    >>> format_estimate({"id": "speedup-sgd-control", "estimate": 1.5})
+    'R = 1.50'
     """
     value = row.get("estimate")
     if value is None:
         return "—"
     if row["id"] in ("classification", "frequency-dropout"):
         return f"{100 * value:+.2f} pp"
+    if row["id"] == "speedup-sgd-control":
+        return f"R = {value:.2f}"
     if row["id"].startswith("speedup"):
         return f"{value:.2f}×"
     if row["id"] == "information-preservation":
@@ -393,6 +398,8 @@ def format_interval(row):
     interval = row.get("ci95")
     if interval is None:
         return "—"
+    if row["id"] == "speedup-sgd-control":
+        return f"[{interval[0]:.2f}, {interval[1]:.2f}]"
     low, high = (format_estimate({**row, "estimate": v}) for v in interval)
     return f"[{low}, {high}]"
 

@@ -159,12 +159,25 @@ def _train_images(config):
     return config.train_size or CIFAR10_TRAIN_IMAGES - config.validation_size
 
 
-def scale(experiment):
-    """One line saying at what scale an experiment of `EXPERIMENTS` runs."""
+def scale(experiment, measure="speedup"):
+    """One line saying at what scale an experiment of `EXPERIMENTS` runs.
+
+    Args:
+        experiment: one of `EXPERIMENTS`.
+        measure: for `"speedup"` only, what the line says is measured:
+            `"speedup"` (the Adam speed-up at the spatial run's best
+            validation error) or `"gap"` (the SGD control's training-loss
+            gap between paired runs).
+    """
     if experiment not in EXPERIMENTS:
         raise ValueError(
             f"Invalid value for argument `experiment`. Expected one of "
             f"{EXPERIMENTS}. Received: experiment={experiment!r}"
+        )
+    if measure not in ("speedup", "gap"):
+        raise ValueError(
+            "Invalid value for argument `measure`. Expected 'speedup' or "
+            f"'gap'. Received: measure={measure!r}"
         )
     config = _base_configs()[experiment]
     if experiment == "modern":
@@ -184,7 +197,12 @@ def scale(experiment):
     return (
         f"Generic and Deep networks at width {config.width:g}, 3×3 and 5×5; "
         f"{_train_images(config):,} training images, {config.epochs} epochs; "
-        "speed-up at the spatial run's best validation error"
+        + (
+            "speed-up at the spatial run's best validation error"
+            if measure == "speedup"
+            else "SGD with momentum and weight decay; largest training-loss "
+            "gap between paired runs"
+        )
     )
 
 

@@ -149,7 +149,10 @@ def test_claims_from_a_fake_record(tmp_path):
     assert sgd["speedup_median"] == 1.0
     assert sgd["max_train_loss_gap"] == pytest.approx(1e-6, rel=1e-3)
     assert "largest Adam gap 0.0e+00" in sgd["estimate_meaning"]
-    assert claims.format_estimate(sgd) == "0.50×"
+    assert claims.format_estimate(sgd) == "R = 0.50"
+    assert (
+        "speed-up" not in sgd["scale"] and "training-loss gap" in sgd["scale"]
+    )
     assert table["fft-convolution"]["verdict"] == claims.REPRODUCED
     assert table["information-preservation"]["verdict"] == claims.NOT_TESTED
 

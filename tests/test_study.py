@@ -443,3 +443,8 @@ def test_scale_describes_each_experiment():
     assert "45,000" in modern and "Adam" in modern and "epoch 9" in modern
     with pytest.raises(ValueError, match=r"experiment='huge'"):
         study.scale("huge")
+    assert "best validation error" in study.scale("speedup")
+    gap = study.scale("speedup", measure="gap")
+    assert "SGD" in gap and "training-loss gap" in gap and "speed-up" not in gap
+    with pytest.raises(ValueError, match=r"measure='loss'"):
+        study.scale("speedup", measure="loss")
