@@ -1007,6 +1007,38 @@ def differences_table(record_dir=None, experiment="pooling"):
     return _frame(rows, "difference")
 
 
+def display_table(table):
+    """A table of `pooling_table` or `differences_table`, styled for reading.
+
+    Returns a pandas `Styler`: test errors and their interval bounds in
+    percent, paired differences and their bounds in signed percentage
+    points, minutes to one decimal, missing numbers as "—". The numbers
+    themselves are unchanged (fractions in `table`).
+    """
+    if "mean difference" in table.columns:
+        value_columns = ["mean difference", "95% CI low", "95% CI high"]
+
+        def value(v):
+            return f"{100 * v:+.2f} pp"
+
+    elif "mean test error" in table.columns:
+        value_columns = ["mean test error", "95% CI low", "95% CI high"]
+
+        def value(v):
+            return f"{v:.2%}"
+
+    else:
+        raise ValueError(
+            "Invalid value for argument `table`: expected a table of "
+            "`pooling_table` or `differences_table`. Received columns: "
+            f"{list(table.columns)}"
+        )
+    formats = {c: value for c in value_columns if c in table.columns}
+    if "minutes per run" in table.columns:
+        formats["minutes per run"] = "{:.1f}"
+    return table.style.format(formats, na_rep="—")
+
+
 def comparison_sentence(record_dir=None, experiment="modern", arm="max"):
     """One sentence stating what the record shows for `arm` vs spectral.
 

@@ -185,6 +185,11 @@ def test_tables_for_the_book(tmp_path):
         pytest.approx(0.04)
     )
     assert differences.loc["average - spectral", "n"] == 0
+    shown = study.display_table(arms).to_html()
+    assert "35.00%" in shown and "20.0" in shown and "—" in shown
+    assert "+4.00 pp" in study.display_table(differences).to_html()
+    with pytest.raises(ValueError, match="Received columns"):
+        study.display_table(study.budget(tmp_path))
     cost = study.budget(tmp_path)
     # 5 seeds of each arm; the two untried arms cost the experiment's mean.
     per_seed = 600 + 1200 + 2 * 900
