@@ -198,8 +198,11 @@ def summarize(results_dir):
     Keys: `cifar10_test_error` and `cifar100_test_error` (`{mean, std, n}`,
     or None when not run), `speedup` (the six cases of the paper, mean over
     seeds; `sp_pooling_*` named as in the paper's table), `data_source`,
-    and the provenance of each source file.
+    the provenance of each source file (`sources`) and the file's own
+    `provenance` (the commit and machine that summarised them).
     """
+    from spectral.experiments import write_result
+
     results_dir = Path(results_dir)
 
     def read(name):
@@ -234,8 +237,7 @@ def summarize(results_dir):
             if doc
         },
     }
-    (results_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    return summary
+    return write_result(results_dir / "summary.json", summary)
 
 
 def data_source_of(document):

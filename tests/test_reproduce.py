@@ -212,6 +212,12 @@ def test_summary_has_the_keys_the_record_needs(tmp_path):
         "sp_pooling_5x5",
     }
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    assert summary["provenance"]["git_sha"] and summary["provenance"]["date"]
+    files = reproduce.result_files_table(tmp_path)
+    assert files.loc["summary.json", "commit"] != "unknown"
+    assert (
+        files.loc["summary.json", "backend"] == summary["provenance"]["backend"]
+    )
 
 
 def test_summary_of_an_empty_profile_is_all_null(tmp_path):
