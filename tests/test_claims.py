@@ -147,6 +147,7 @@ def test_claims_from_a_fake_record(tmp_path):
     assert sgd["estimate"] == pytest.approx(0.5, rel=1e-3)
     assert sgd["n"] == 3 and sgd["verdict"] == claims.NOT_TESTED
     assert sgd["speedup_median"] == 1.0
+    assert "0 of 3 spectral runs never reach" in sgd["estimate_meaning"]
     assert sgd["max_train_loss_gap"] == pytest.approx(1e-6, rel=1e-3)
     assert "largest Adam gap 0.0e+00" in sgd["estimate_meaning"]
     assert claims.format_estimate(sgd) == "R = 0.50"
