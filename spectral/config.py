@@ -22,6 +22,10 @@ LOOPS = ("fit", "device")
 # Keras dtype policies a run may train under; Fourier math stays float32.
 PRECISIONS = ("float32", "mixed_bfloat16")
 DATASETS = ("cifar10", "cifar100", "synthetic")
+# Mirrors `spectral.models.POOLING_NORMS` and `DROPOUT_RANGES` (this module
+# imports no Keras; a test checks that they agree).
+POOLING_NORMS = ("mean", "ortho")
+DROPOUT_RANGES = ("pooled", "input")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,8 +41,11 @@ class TrainConfig:
             after every epoch; the split is the same for every seed
             (`spectral.data.holdout_validation`). 0 for none.
         network, conv, pooling, filter_size, num_blocks, gamma, alpha, beta,
-            width, frequency_dropout: passed to
-            `spectral.models.build_model`.
+            width, frequency_dropout, pooling_norm, dropout_range: passed to
+            `spectral.models.build_model` (`pooling_norm`: `"mean"` or the
+            paper's unitary `"ortho"`; `dropout_range`: frequency dropout's
+            kept size drawn over the pooled map, `"pooled"`, or over the
+            map before pooling, `"input"`).
         optimizer: `"sgd"` (with momentum, §5.1) or `"adam"` (§5.2).
         learning_rate: initial learning rate.
         momentum: SGD momentum (ignored by Adam).
@@ -48,6 +55,10 @@ class TrainConfig:
         batch_size: images per step.
         augment: whether to augment (`spectral.data.preprocessing`).
         augmentation: `"paper"` (the §5.2 set) or `"flip-translate"`.
+        train_eval_size: after every epoch, evaluate the error in inference
+            mode (no dropout, no augmentation) on this many training images,
+            a fixed subset (the same for every seed and epoch); logged as
+            `train_eval_error` and `train_eval_loss`. 0: not measured.
         test_every_epoch: evaluate the test set after every epoch (True) or
             only after the last one (False: cheaper; every choice is made on
             the validation split anyway).
@@ -87,6 +98,8 @@ class TrainConfig:
     beta: float = 0.15
     width: float = 1.0
     frequency_dropout: bool = True
+    pooling_norm: str = "mean"
+    dropout_range: str = "pooled"
     optimizer: str = "sgd"
     learning_rate: float = 0.0088
     momentum: float = 0.95
@@ -97,6 +110,7 @@ class TrainConfig:
     augment: bool = False
     augmentation: str = "paper"
     test_every_epoch: bool = True
+    train_eval_size: int = 0
     jit_compile: bool = None
     seed: int = 0
     init_roundtrip: bool = False
@@ -104,7 +118,12 @@ class TrainConfig:
     precision: str = "float32"
 
     def __post_init__(self):
-        for name, allowed in (("loop", LOOPS), ("precision", PRECISIONS)):
+        for name, allowed in (
+            ("loop", LOOPS),
+            ("precision", PRECISIONS),
+            ("pooling_norm", POOLING_NORMS),
+            ("dropout_range", DROPOUT_RANGES),
+        ):
             if getattr(self, name) not in allowed:
                 raise ValueError(
                     f"Invalid value for argument `{name}`. Expected one of "
@@ -126,6 +145,7 @@ class TrainConfig:
             ("train_size", 1),
             ("test_size", 1),
             ("validation_size", 0),
+            ("train_eval_size", 0),
             ("seed", 0),
         ):
             value = getattr(self, name)

@@ -63,6 +63,10 @@ class Result:
         complete: whether all `config.epochs` epochs have run.
         data_source: `CifarData.source` of the data used.
         provenance: dict from `provenance()` plus the run's wall time.
+        parameters: for a complete run, the sparsity of its trained
+            convolution kernels and of their optimiser momentum
+            (`spectral.sparsity.parameter_sparsity`); None otherwise, and
+            for a run that diverged or whose kernels are not finite.
     """
 
     config: TrainConfig
@@ -70,6 +74,7 @@ class Result:
     complete: bool
     data_source: str
     provenance: dict
+    parameters: dict = None
 
     @property
     def test_error(self):
@@ -90,6 +95,7 @@ class Result:
             values["complete"],
             values["data_source"],
             values["provenance"],
+            values.get("parameters"),
         )
 
     def to_json(self):
@@ -102,6 +108,11 @@ class Result:
                 "test_error": self.test_error,
                 "data_source": self.data_source,
                 "provenance": self.provenance,
+                **(
+                    {}
+                    if self.parameters is None
+                    else {"parameters": self.parameters}
+                ),
             },
             indent=2,
         )
@@ -326,6 +337,8 @@ def _build_training_model(config, dataset, mean, variance):
         seed=config.seed,
         width=config.width,
         frequency_dropout=config.frequency_dropout,
+        pooling_norm=config.pooling_norm,
+        dropout_range=config.dropout_range,
     )
     if config.init_roundtrip:
         _roundtrip_kernels(network)
@@ -814,9 +827,29 @@ def _train(
         val_batches = data_lib.ArrayBatches(
             dataset.x_val, dataset.y_val, config.batch_size
         )
+    train_eval_batches = None
+    if config.train_eval_size > len(dataset.x_train):
+        raise ValueError(
+            "Invalid value for argument `train_eval_size`. Expected at most "
+            f"the {len(dataset.x_train)} training images of the run. "
+            f"Received: train_eval_size={config.train_eval_size}"
+        )
+    if config.train_eval_size:
+        # A fixed subset of the training images (seed 0: the same for every
+        # seed and epoch), evaluated in inference mode.
+        chosen = np.sort(
+            np.random.default_rng(0).permutation(len(dataset.x_train))[
+                : config.train_eval_size
+            ]
+        )
+        train_eval_batches = data_lib.ArrayBatches(
+            dataset.x_train[chosen], dataset.y_train[chosen], config.batch_size
+        )
     epochs_this_call = 0
     longest_epoch = 0.0
     for epoch in range(len(history), config.epochs):
+        if run_complete(config, history):
+            break
         if max_epochs is not None and epochs_this_call >= max_epochs:
             break
         elapsed = time.time() - start
@@ -825,19 +858,29 @@ def _train(
         epoch_start = time.time()
         learning_rate = _current_learning_rate(model)
         logs = train_epoch(epoch)
+        # A run whose training loss is no longer finite has diverged: it
+        # stops here, complete, with its errors measured (JSON has no NaN,
+        # so non-finite losses are stored as null) and `diverged` set.
+        diverged = not np.isfinite(float(logs["loss"]))
         row = {
             "epoch": epoch + 1,
-            "train_loss": float(logs["loss"]),
+            "train_loss": _finite_or_none(logs["loss"]),
             "train_error": 1.0 - float(logs["accuracy"]),
         }
-        if config.test_every_epoch or epoch + 1 == config.epochs:
+        if diverged:
+            row["diverged"] = True
+        if config.test_every_epoch or epoch + 1 == config.epochs or diverged:
             test_loss, test_accuracy = model.evaluate(test_batches, verbose=0)
-            row["test_loss"] = float(test_loss)
+            row["test_loss"] = _finite_or_none(test_loss)
             row["test_error"] = 1.0 - float(test_accuracy)
         if val_batches is not None:
             val_loss, val_accuracy = model.evaluate(val_batches, verbose=0)
-            row["val_loss"] = float(val_loss)
+            row["val_loss"] = _finite_or_none(val_loss)
             row["val_error"] = 1.0 - float(val_accuracy)
+        if train_eval_batches is not None:
+            loss, accuracy = model.evaluate(train_eval_batches, verbose=0)
+            row["train_eval_loss"] = _finite_or_none(loss)
+            row["train_eval_error"] = 1.0 - float(accuracy)
         row["learning_rate"] = learning_rate
         row["backend"] = keras.backend.backend()
         row["seconds"] = time.time() - epoch_start
@@ -846,6 +889,8 @@ def _train(
         _save_history(run_dir, history)
         epochs_this_call += 1
         longest_epoch = max(longest_epoch, time.time() - epoch_start)
+        if diverged:
+            break
     info = provenance()
     info["wall_seconds_this_call"] = time.time() - start
     info["train_seconds_total"] = sum(row["seconds"] for row in history)
@@ -857,12 +902,35 @@ def _train(
     info["data_parallel_devices"] = (
         len(distribution.device_mesh.devices.flatten()) if distribution else 1
     )
+    complete = run_complete(config, history)
+    parameters = None
+    if complete and not history[-1].get("diverged"):
+        from spectral import sparsity
+
+        try:
+            parameters = sparsity.parameter_sparsity(model)
+        except ValueError:  # non-finite kernels: nothing to measure
+            parameters = None
     result = Result(
-        config, history, len(history) >= config.epochs, dataset.source, info
+        config, history, complete, dataset.source, info, parameters
     )
     if result.complete:
         _write_atomic(run_dir / "result.json", result.to_json())
     return result
+
+
+def _finite_or_none(value):
+    """`float(value)`, or None when it is not finite (JSON has no NaN)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def run_complete(config, history):
+    """Whether a run with `history` is finished: all `config.epochs`
+    epochs, or stopped early because its training loss diverged."""
+    return len(history) >= config.epochs or bool(
+        history and history[-1].get("diverged")
+    )
 
 
 class IncompleteRunError(RuntimeError):

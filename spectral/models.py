@@ -58,6 +58,13 @@ NETWORKS = ("spectral_pooling", "generic", "deep", "modern")
 CONVOLUTIONS = ("spatial", "spectral")
 POOLINGS = ("max", "spectral")
 SPECTRAL_POOLING_NETWORK_POOLINGS = ("spectral", "max", "average")
+# Normalisations of `SpectralPooling2D` (`norm`): "mean" keeps a constant
+# map constant; "ortho" is the paper's unitary DFT.
+POOLING_NORMS = ("mean", "ortho")
+# What the frequency-dropout range `[floor(c_m H_m), H_m]` takes as `H_m`
+# in the §5.1 network: the pooled map ("pooled") or the map before
+# pooling ("input"; draws above the pooled size keep every frequency).
+DROPOUT_RANGES = ("pooled", "input")
 FILTER_CAP = 288
 MIN_FILTERS = 8
 
@@ -156,6 +163,8 @@ def build_model(
     name=None,
     width=1.0,
     frequency_dropout=True,
+    pooling_norm="mean",
+    dropout_range="pooled",
 ):
     """Builds one of the paper's networks as a functional `keras.Model`.
 
@@ -183,6 +192,11 @@ def build_model(
             at least `MIN_FILTERS` each; 1 is the paper's network.
         frequency_dropout: bool; False removes the §5.1 network's
             frequency-dropout layers.
+        pooling_norm: `"mean"` (default) or `"ortho"`, the `norm` of every
+            `SpectralPooling2D` in the network (`POOLING_NORMS`).
+        dropout_range: `"pooled"` (default) or `"input"`: in the §5.1
+            network, whether frequency dropout draws its kept size over the
+            pooled map or over the map before pooling (`DROPOUT_RANGES`).
 
     Returns:
         An uncompiled `keras.Model` mapping images to class probabilities.
@@ -204,6 +218,8 @@ def build_model(
     filter_size = check_int(filter_size, "filter_size")
     num_classes = check_int(num_classes, "num_classes", minimum=2)
     width = _check_width(width)
+    _check_choice(pooling_norm, "pooling_norm", POOLING_NORMS)
+    _check_choice(dropout_range, "dropout_range", DROPOUT_RANGES)
     if not isinstance(frequency_dropout, bool):
         raise ValueError(
             "Invalid value for argument `frequency_dropout`. Expected a bool. "
@@ -236,16 +252,26 @@ def build_model(
             seed,
             pooling,
             frequency_dropout,
+            pooling_norm,
+            dropout_range,
         )
     elif network == "generic":
         outputs = _generic_body(
-            inputs, conv_block, num_classes, filter_size, pooling, width
+            inputs,
+            conv_block,
+            num_classes,
+            filter_size,
+            pooling,
+            width,
+            pooling_norm,
         )
     elif network == "modern":
-        outputs = _modern_body(inputs, conv_layer, num_classes, pooling, width)
+        outputs = _modern_body(
+            inputs, conv_layer, num_classes, pooling, width, pooling_norm
+        )
     else:
         outputs = _deep_body(
-            inputs, conv_block, num_classes, filter_size, pooling
+            inputs, conv_block, num_classes, filter_size, pooling, pooling_norm
         )
     if name is None:
         name = f"{network}_{conv}_{filter_size}x{filter_size}"
@@ -266,6 +292,8 @@ def _spectral_pooling_body(
     seed,
     pooling="spectral",
     frequency_dropout=True,
+    pooling_norm="mean",
+    dropout_range="pooled",
 ):
     num_blocks = check_int(num_blocks, "num_blocks")
     if isinstance(gamma, (bool, np.bool_)) or not (
@@ -287,16 +315,22 @@ def _spectral_pooling_body(
         x = conv_block(min(96 + 32 * m, FILTER_CAP), filter_size, block)(x)
         size = (sizes[m], widths[m])
         if pooling == "spectral":
-            pool = layers.SpectralPooling2D(size, name=f"{block}_pool")
+            pool = layers.SpectralPooling2D(
+                size, norm=pooling_norm, name=f"{block}_pool"
+            )
         else:
             pool = layers.AdaptivePooling2D(
                 size, mode=pooling, name=f"{block}_pool"
             )
         x = pool(x)
         if frequency_dropout:
+            reference = None
+            if dropout_range == "input":
+                reference = (sizes[m - 1], widths[m - 1])
             x = layers.FrequencyDropout(
                 rates[m - 1],
                 seed=None if seed is None else seed + m,
+                reference_size=reference,
                 name=f"{block}_frequency_dropout",
             )(x)
         x = keras.layers.ReLU(name=f"{block}_pool_relu")(x)
@@ -312,22 +346,30 @@ def _classifier(x, conv_block, num_classes):
     return keras.layers.Softmax(name="softmax", dtype="float32")(x)
 
 
-def _pool(x, pooling, block_name):
+def _pool(x, pooling, block_name, norm="mean"):
     if pooling == "max":
         return keras.layers.MaxPooling2D(
             3, strides=2, padding="same", name=f"{block_name}_pool"
         )(x)
     size = (-(-x.shape[1] // 2), -(-x.shape[2] // 2))  # what MP 3x3/2 gives
-    return layers.SpectralPooling2D(size, name=f"{block_name}_pool")(x)
+    return layers.SpectralPooling2D(
+        size, norm=norm, name=f"{block_name}_pool"
+    )(x)
 
 
 def _generic_body(
-    inputs, conv_block, num_classes, filter_size, pooling, width=1.0
+    inputs,
+    conv_block,
+    num_classes,
+    filter_size,
+    pooling,
+    width=1.0,
+    norm="mean",
 ):
     x = conv_block(96, filter_size, "block1")(inputs)
-    x = _pool(x, pooling, "block1")
+    x = _pool(x, pooling, "block1", norm)
     x = conv_block(192, filter_size, "block2")(x)
-    x = _pool(x, pooling, "block2")
+    x = _pool(x, pooling, "block2", norm)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(
         scaled_width(1024, width), activation="relu", name="fc1"
@@ -339,13 +381,15 @@ def _generic_body(
     return keras.layers.Softmax(name="softmax", dtype="float32")(x)
 
 
-def _deep_body(inputs, conv_block, num_classes, filter_size, pooling):
+def _deep_body(
+    inputs, conv_block, num_classes, filter_size, pooling, norm="mean"
+):
     x = conv_block(96, filter_size, "block1a")(inputs)
     x = conv_block(96, filter_size, "block1b")(x)
-    x = _pool(x, pooling, "block1")
+    x = _pool(x, pooling, "block1", norm)
     for suffix in "abc":
         x = conv_block(192, filter_size, f"block2{suffix}")(x)
-    x = _pool(x, pooling, "block2")
+    x = _pool(x, pooling, "block2", norm)
     x = conv_block(192, 1, "head")(x)
     return _classifier(x, conv_block, num_classes)
 
@@ -353,7 +397,7 @@ def _deep_body(inputs, conv_block, num_classes, filter_size, pooling):
 MODERN_FILTERS = (32, 64, 128)
 
 
-def _modern_body(inputs, conv_layer, num_classes, pooling, width):
+def _modern_body(inputs, conv_layer, num_classes, pooling, width, norm="mean"):
     x = inputs
     for b, filters in enumerate(MODERN_FILTERS, start=1):
         for part in "ab":
@@ -371,7 +415,9 @@ def _modern_body(inputs, conv_layer, num_classes, pooling, width):
             x = keras.layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
         else:
             size = (max(1, x.shape[1] // 2), max(1, x.shape[2] // 2))
-            x = layers.SpectralPooling2D(size, name=f"block{b}_pool")(x)
+            x = layers.SpectralPooling2D(
+                size, norm=norm, name=f"block{b}_pool"
+            )(x)
     x = keras.layers.GlobalAveragePooling2D(name="global_average")(x)
     x = keras.layers.Dense(num_classes, name="classifier")(x)
     return keras.layers.Softmax(name="softmax", dtype="float32")(x)

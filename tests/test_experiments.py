@@ -646,3 +646,59 @@ def test_a_field_added_to_the_config_does_not_orphan_stored_runs():
     assert not experiments.same_config({**stored, "epochs": 4}, config)
     assert not experiments.same_config({**stored, "nonsense": 1}, config)
     assert not experiments.same_config(None, config)
+
+
+def test_train_eval_error_is_logged_in_inference_mode(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1, "train_eval_size": 20})
+    result = experiments.train(config, tmp_path / "run", verbose=0)
+    row = result.history[-1]
+    assert 0.0 <= row["train_eval_error"] <= 1.0 and row["train_eval_loss"] > 0
+    with pytest.raises(ValueError, match="train_eval_size"):
+        experiments.train(
+            experiments.TrainConfig(**{**SMALL, "epochs": 1, "train_eval_size": 65}),
+            tmp_path / "too-many",
+            verbose=0,
+        )
+
+
+def test_a_diverging_run_stops_complete_with_null_losses(tmp_path):
+    config = experiments.TrainConfig(
+        **{**SMALL, "learning_rate": 1e6, "momentum": 0.99, "epochs": 3}
+    )
+    result = experiments.train(config, tmp_path / "run", verbose=0)
+    last = result.history[-1]
+    assert result.complete and result.parameters is None
+    assert result.test_error is not None
+    if last.get("diverged"):
+        assert last["train_loss"] is None and len(result.history) <= 3
+    json.loads(
+        (tmp_path / "run" / "result.json").read_text(),
+        parse_constant=lambda c: pytest.fail(f"{c} in result.json"),
+    )
+    again = experiments.train(config, tmp_path / "run", verbose=0)
+    assert again.history == result.history
+
+
+def test_a_finished_run_records_its_kernels_sparsity(tmp_path):
+    config = experiments.TrainConfig(**{**SMALL, "epochs": 1, "conv": "spectral"})
+    result = experiments.train(config, tmp_path / "run", verbose=0)
+    entry = result.parameters["block1_conv"]
+    assert entry["parametrisation"] == "spectral" and entry["momentum"]
+    stored = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert stored["parameters"] == result.parameters
+
+
+@pytest.mark.parametrize(
+    "field, value", [("pooling_norm", "unitary"), ("dropout_range", "pre")]
+)
+def test_config_knobs_are_validated(field, value):
+    with pytest.raises(ValueError, match=f"Received: {field}="):
+        experiments.TrainConfig(**{field: value})
+
+
+def test_old_run_files_without_the_knobs_match_the_default_config():
+    config = experiments.TrainConfig(**SMALL)
+    stored = config.to_dict()
+    for field in ("pooling_norm", "dropout_range", "train_eval_size"):
+        stored.pop(field)
+    assert experiments.same_config(stored, config)

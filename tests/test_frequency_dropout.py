@@ -1,10 +1,12 @@
 """Tests of `spectral.layers.FrequencyDropout`."""
 
+import keras
 import numpy as np
 import pytest
 
 from spectral import fourier
 from spectral import layers
+from spectral.layers import FrequencyDropout
 from spectral.layers.frequency_dropout import min_kept_size
 from tests.layer_testing import run_layer_test
 from tests.oracles import assert_close
@@ -112,3 +114,48 @@ def test_errors(kwargs, match):
 def test_dynamic_spatial_size_is_rejected():
     with pytest.raises(ValueError, match="static spatial dimensions"):
         layers.FrequencyDropout(0.5).build((None, None, None, 3))
+
+
+@pytest.mark.parametrize("seed", [np.int64(3), np.uint32(7), 0, 2**32 - 1])
+def test_numpy_and_edge_seeds_are_accepted(seed):
+    layer = FrequencyDropout(0.5, seed=seed)
+    assert layer.seed == int(seed) and type(layer.seed) is int
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True])
+def test_seeds_outside_the_range_are_refused(seed):
+    with pytest.raises(ValueError, match="integer in \\[0, 4294967295\\]"):
+        FrequencyDropout(0.5, seed=seed)
+
+
+def test_reference_size_draws_over_the_larger_map_and_caps_at_the_input():
+    layer = FrequencyDropout(0.5, seed=0, reference_size=16)
+    layer.build((None, 8, 8, 1))
+    draws = [
+        tuple(int(keras.ops.convert_to_numpy(v)) for v in layer.draw_kept_size((8, 8)))
+        for _ in range(200)
+    ]
+    kept = np.array([d[0] for d in draws])
+    assert kept.min() == 8 and kept.max() == 8  # floor(0.5 * 16) = 8 upward
+    layer = FrequencyDropout(0.75, seed=0, reference_size=(16, 16))
+    kept = np.array([
+        int(keras.ops.convert_to_numpy(layer.draw_kept_size((8, 8))[0]))
+        for _ in range(300)
+    ])
+    assert kept.min() == 4 and kept.max() == 8
+    assert np.mean(kept == 8) > 0.5  # draws 8..16 all keep every frequency
+
+
+def test_reference_size_round_trips_and_is_validated():
+    layer = FrequencyDropout(0.5, reference_size=(10, 12))
+    assert FrequencyDropout.from_config(layer.get_config()).reference_size == (10, 12)
+    with pytest.raises(ValueError, match="reference_size"):
+        FrequencyDropout(0.5, reference_size=0)
+
+
+def test_a_layer_called_on_another_size_draws_over_that_size():
+    layer = FrequencyDropout(0.9, seed=1)
+    x = np.random.default_rng(0).standard_normal((2, 16, 16, 1)).astype("float32")
+    layer(np.zeros((1, 8, 8, 1), "float32"), training=True)
+    out = keras.ops.convert_to_numpy(layer(x, training=True))
+    assert out.shape == x.shape and np.isfinite(out).all()

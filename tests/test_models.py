@@ -264,3 +264,48 @@ def test_numpy_scalars_are_accepted_where_python_numbers_are():
 def test_out_of_range_arguments_are_refused_at_construction(kwargs, match):
     with pytest.raises(ValueError, match=match):
         models.build_model("spectral_pooling", num_blocks=2, **kwargs)
+
+
+@pytest.mark.parametrize("network", ["spectral_pooling", "generic", "deep", "modern"])
+def test_pooling_norm_reaches_every_spectral_pooling_layer(network):
+    model = models.build_model(network, pooling="spectral", width=0.1, num_blocks=2,
+                        pooling_norm="ortho")
+    pools = [l for l in model.layers if isinstance(l, layers.SpectralPooling2D)]
+    assert pools and all(p.norm == "ortho" for p in pools)
+
+
+def test_ortho_pooling_scales_by_the_unitary_factor(rng):
+    # norm="ortho" is the mean-preserving pooling times sqrt(hw / HW) per map.
+    x = rng.standard_normal((1, 10, 10, 2)).astype("float32")
+    mean = keras.ops.convert_to_numpy(layers.SpectralPooling2D(7)(x))
+    ortho = keras.ops.convert_to_numpy(layers.SpectralPooling2D(7, norm="ortho")(x))
+    np.testing.assert_allclose(ortho, mean * 10 / 7, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_range_input_draws_over_the_map_before_pooling():
+    model = models.build_model(num_blocks=2, gamma=0.7, width=0.1, dropout_range="input")
+    drops = [l for l in model.layers if isinstance(l, layers.FrequencyDropout)]
+    assert [d.reference_size for d in drops] == [(32, 32), (22, 22)]
+    pooled = models.build_model(num_blocks=2, gamma=0.7, width=0.1)
+    assert all(
+        l.reference_size is None
+        for l in pooled.layers
+        if isinstance(l, layers.FrequencyDropout)
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"pooling_norm": "unitary"}, "pooling_norm"),
+     ({"dropout_range": "before"}, "dropout_range")],
+)
+def test_knob_errors(kwargs, match):
+    with pytest.raises(ValueError, match=f"Received: {match}="):
+        models.build_model(**kwargs)
+
+
+def test_config_mirrors_the_model_choices():
+    from spectral import config
+
+    assert config.POOLING_NORMS == models.POOLING_NORMS
+    assert config.DROPOUT_RANGES == models.DROPOUT_RANGES
