@@ -5,11 +5,24 @@ FFT-computed convolutions (Rippel, Snoek and Adams, NIPS 2015), written with
 `keras.ops` only so they run on the TensorFlow and JAX backends.
 
 Import modules, not objects: `from spectral import fourier, layers, models`.
-The experiment machinery lives in `spectral.data`, `spectral.config`,
-`spectral.experiments` (with `spectral.device_loop`, whole epochs compiled
-on an accelerator), `spectral.metrics`, `spectral.search`, `spectral.study`
-and `spectral.claims` (the laptop study and its verdicts), `spectral.bench`
-and `spectral.reproduce`.
+The modules, in the direction data flows:
+
+* operators: `spectral.fourier` (the Fourier operators), `spectral.adaptive`
+  (adaptive max/average pooling);
+* layers and networks: `spectral.layers`, `spectral.models`;
+* training: `spectral.data` (CIFAR loading, batching, augmentation),
+  `spectral.config` (`TrainConfig`), `spectral.experiments` (resumable
+  runs with provenance), `spectral.device_loop` (whole epochs compiled on
+  an accelerator), `spectral.train` (the command line), `spectral.search`
+  (Bayesian search);
+* measurements: `spectral.metrics` (approximation loss, speed-up),
+  `spectral.sparsity` (filter sparsity), `spectral.bench` (timings);
+* the record: `spectral.study` (the first laptop study),
+  `spectral.robustness` and `spectral.robustness_analysis` (the
+  preregistered robustness study and its verdict rules), `spectral.claims`
+  (verdicts), `spectral.paper_record` (the GPU record);
+* the book: `spectral.plotting` (figures), `spectral.reproduce` (executes
+  the chapters with papermill).
 
 Backend: whatever Keras is configured to use. When nothing is configured and
 TensorFlow (Keras's default) is not installed but JAX is, importing

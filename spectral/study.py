@@ -428,9 +428,14 @@ def record_runs(record_dir=None, experiments=EXPERIMENTS):
 
 
 def superseded_runs(record_dir=None):
-    """Names of run files that no unit of the current design matches."""
-    current = record_runs(record_dir)
-    return sorted(set(load_runs(record_dir)) - set(current))
+    """Names of run files that no unit of the current design matches
+    (neither this study's nor the robustness study's,
+    `spectral.robustness`)."""
+    from spectral import robustness
+
+    current = set(record_runs(record_dir))
+    current |= set(robustness.design_runs(record_dir))
+    return sorted(set(load_runs(record_dir)) - current)
 
 
 def best_validation_error(history):
@@ -615,6 +620,8 @@ def t_interval(values, confidence=0.95):
     mean = float(values.mean()) if values.size else float("nan")
     if values.size < 2:
         return mean, None
+    if np.all(values == values[0]):  # no spread: the interval is the mean
+        return mean, (mean, mean)
     low, high = stats.t.interval(
         confidence, values.size - 1, loc=mean, scale=stats.sem(values)
     )
