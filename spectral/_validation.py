@@ -234,3 +234,61 @@ def real_inputs(inputs, layer):
     if "float" in dtype:
         return inputs
     return keras.ops.cast(inputs, layer.compute_dtype)
+
+
+def real_float_tensor(x, function):
+    """`x` as a real floating tensor for the pure function named `function`.
+
+    Float inputs keep their dtype; integer and boolean inputs are cast to
+    float32 explicitly (so the result is float32, never a truncated
+    integer); complex inputs raise `TypeError`, since the operators are
+    defined for real signals only.
+    """
+    import keras
+
+    x = keras.ops.convert_to_tensor(x)
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if "complex" in dtype:
+        raise TypeError(
+            f"Invalid dtype for argument `x` of {function}. Expected real "
+            "numbers (float; int and bool are cast to float32). Received: "
+            f"dtype={dtype}"
+        )
+    if "float" in dtype:
+        return x
+    return keras.ops.cast(x, "float32")
+
+
+def check_kept_size(kept_size, spatial):
+    """Checks a static `kept_size` pair against the spatial size.
+
+    Tensors (a traced random size) are passed through unchecked; Python
+    and numpy integers must lie in `[1, size]` per axis.
+    """
+    import numbers
+
+    try:
+        pair = tuple(kept_size)
+    except TypeError:
+        raise ValueError(
+            "Invalid value for argument `kept_size`. Expected a pair "
+            f"(kept_height, kept_width). Received: kept_size={kept_size!r}"
+        ) from None
+    if len(pair) != 2:
+        raise ValueError(
+            "Invalid value for argument `kept_size`. Expected a pair "
+            f"(kept_height, kept_width). Received: kept_size={kept_size!r}"
+        )
+    for value, size in zip(pair, spatial):
+        if isinstance(value, (bool, np.bool_)) or isinstance(value, float):
+            raise ValueError(
+                "Invalid value for argument `kept_size`. Expected integers "
+                f"in [1, input size]. Received: kept_size={kept_size!r}"
+            )
+        if isinstance(value, numbers.Integral) and not 1 <= int(value) <= size:
+            raise ValueError(
+                "Invalid value for argument `kept_size`. Expected integers "
+                f"in [1, input size {tuple(spatial)}]. Received: "
+                f"kept_size={kept_size!r}"
+            )
+    return pair

@@ -35,6 +35,9 @@ window maxima.
 import numpy as np
 from keras import ops
 
+from spectral._validation import real_float_tensor
+from spectral._validation import standardize_data_format
+from spectral._validation import standardize_pair
 from spectral.fourier import _separable_matmul
 
 MODES = ("max", "average")
@@ -127,7 +130,8 @@ def adaptive_pool(x, output_size, mode="max", data_format="channels_last"):
 
     Args:
         x: tensor `(batch, height, width, channels)` (channels_last) or
-            `(batch, channels, height, width)`, float, static spatial size.
+            `(batch, channels, height, width)`, static spatial size; float
+            (int and bool are cast to float32; complex raises `TypeError`).
         output_size: `(out_height, out_width)`, each at most the input's.
         mode: `"max"` or `"average"`.
         data_format: `"channels_last"` or `"channels_first"`.
@@ -140,10 +144,27 @@ def adaptive_pool(x, output_size, mode="max", data_format="channels_last"):
             f"Invalid value for argument `mode`. Expected one of {MODES}. "
             f"Received: mode={mode!r}"
         )
-    x = ops.convert_to_tensor(x)
+    data_format = standardize_data_format(data_format)
+    out_h, out_w = standardize_pair(output_size, "output_size")
+    x = real_float_tensor(x, "adaptive_pool")
+    if len(x.shape) != 4:
+        raise ValueError(
+            "Invalid value for argument `x`. Expected a 4-D tensor. "
+            f"Received: shape={tuple(x.shape)}"
+        )
     axes = (1, 2) if data_format == "channels_last" else (2, 3)
     height, width = x.shape[axes[0]], x.shape[axes[1]]
-    out_h, out_w = (int(s) for s in output_size)
+    if height is None or width is None:
+        raise ValueError(
+            "adaptive_pool needs static spatial dimensions. Received: "
+            f"shape={tuple(x.shape)} with data_format={data_format!r}"
+        )
+    if out_h > height or out_w > width:
+        raise ValueError(
+            "Invalid value for argument `output_size`. Expected positive "
+            "integers no larger than the input size "
+            f"{(height, width)}. Received: output_size={output_size!r}"
+        )
     if mode == "average":
         a = ops.convert_to_tensor(average_matrix(height, out_h), x.dtype)
         b = ops.convert_to_tensor(average_matrix(width, out_w), x.dtype)
@@ -151,3 +172,15 @@ def adaptive_pool(x, output_size, mode="max", data_format="channels_last"):
     if data_format == "channels_last":
         return _max_channels_last(x, out_h, out_w)
     return _max_channels_first(x, out_h, out_w)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.adaptive has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

@@ -599,10 +599,9 @@ def main(argv=None):
         results = run(quick=args.quick)
         print(format_table(results))
     if args.output:
-        from pathlib import Path
+        from spectral import jsonio
 
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(results, indent=2))
+        jsonio.write_json(args.output, results)
     return 0
 
 

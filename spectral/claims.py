@@ -9,6 +9,8 @@ a size that this function did not compute.
 """
 
 import json
+import math
+import sys
 from pathlib import Path
 
 from spectral import study
@@ -127,6 +129,14 @@ def claims(record_dir=None, chapter_results=None):
     record_dir = Path(record_dir or study.RECORD_DIR)
     chapter_results = Path(chapter_results or record_dir)
     runs = study.record_runs(record_dir)
+    for name, doc in runs.items():
+        value = doc.get("test_error")
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(
+                f"Run {name} of {record_dir} has test_error={value!r}: "
+                "verdicts need finite test errors. Restore the run file "
+                "from git or train the unit again."
+            )
     pooling = study.pooling_summary(runs)
     speed = study.speedup_summary(runs)
     rows = []
@@ -261,7 +271,16 @@ def claims(record_dir=None, chapter_results=None):
 
     bench = _read(chapter_results / "bench.json")
     if bench and bench.get("exactness"):
-        worst = max(row["relative"] for row in bench["exactness"])
+        deviations = [row["relative"] for row in bench["exactness"]]
+        if not all(
+            isinstance(v, (int, float)) and math.isfinite(v) for v in deviations
+        ):
+            raise ValueError(
+                f"{chapter_results / 'bench.json'} holds a non-finite or "
+                "missing exactness deviation: no FFT verdict can be computed. "
+                "Re-run chapter 5's benchmark."
+            )
+        worst = max(deviations)
         rows.append(
             _row(
                 "fft-convolution",
@@ -357,14 +376,19 @@ def _sgd_control_row(claim_id, speed, sgd_speedup, sgd_speedups=()):
     )
 
 
-def write_claims(record_dir=None, chapter_results=None):
-    """Writes `claims.json` (`{"rule", "claims"}`) and returns it."""
-    from spectral.experiments import write_result
+def write_claims(record_dir=None, chapter_results=None, write_result=None):
+    """Writes `claims.json` and returns it: `{"rule", "claims", "checks"}`
+    of `spectral.robustness_analysis.claims_document` (every claim with its
+    direction, size and regimes; the implementation checks apart).
+    `write_result` defaults to `spectral.experiments.write_result`."""
+    from spectral import robustness_analysis
 
+    if write_result is None:
+        from spectral.experiments import write_result
     record_dir = Path(record_dir or study.RECORD_DIR)
     return write_result(
         record_dir / "claims.json",
-        {"rule": RULE, "claims": claims(record_dir, chapter_results)},
+        robustness_analysis.claims_document(record_dir, chapter_results),
     )
 
 
@@ -475,3 +499,41 @@ def claims_table(record_dir=None, chapter_results=None, compact=False):
     return pd.DataFrame(
         columns, index=pd.Index([r["id"] for r in rows], name="id")
     )
+
+
+def main(argv=None):
+    """`python -m spectral.claims`: the verdicts of a record, one per line."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m spectral.claims",
+        description="Print the verdict of every claim and check computed from "
+        "the record (what claims.json holds; nothing is written).",
+    )
+    parser.add_argument("--record-dir", default=str(study.RECORD_DIR))
+    parser.add_argument("--chapter-results", default=str(study.CHAPTER_RESULTS))
+    args = parser.parse_args(argv)
+    from spectral import robustness_analysis
+
+    record = Path(args.record_dir)
+    if not (record / "runs").is_dir():
+        print(
+            f"{record} holds no runs/ folder: not a record directory "
+            "(the laptop record is results/laptop).",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        document = robustness_analysis.claims_document(
+            record, args.chapter_results
+        )
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for row in document["claims"] + document["checks"]:
+        print(f"{row['id']:>26}: {row['verdict']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

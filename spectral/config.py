@@ -262,3 +262,15 @@ class TrainConfig:
                 f"some of {sorted(names)}."
             )
         return cls(**values)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.config has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

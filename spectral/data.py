@@ -406,9 +406,43 @@ def _missing_message(name, directory, error=None):
     return message
 
 
+def _check_offsets(blob, offsets):
+    """The JPEG offsets as int64, checked: integers, increasing from 0 to
+    the blob's end (a wrong dtype would truncate them silently)."""
+    offsets = np.asarray(offsets)
+    if offsets.ndim != 1 or not np.issubdtype(offsets.dtype, np.integer):
+        raise ValueError(
+            "the JPEG offsets must be a 1-D integer array; received dtype "
+            f"{offsets.dtype} and shape {offsets.shape}"
+        )
+    offsets = offsets.astype(np.int64)
+    if (
+        offsets.size < 1
+        or offsets[0] != 0
+        or offsets[-1] != len(blob)
+        or np.any(np.diff(offsets) <= 0)
+    ):
+        raise ValueError(
+            "the JPEG offsets must increase strictly from 0 to the length "
+            f"of the image bytes ({len(blob)})"
+        )
+    return offsets
+
+
+def _check_label_dtype(labels, what):
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"{what} must be integers; received dtype {labels.dtype} (a cast "
+            "would truncate them)"
+        )
+    return labels.astype(np.int64)
+
+
 def _decode_jpegs(blob, offsets):
     from PIL import Image
 
+    offsets = _check_offsets(blob, offsets)
     images = np.empty((len(offsets) - 1, 32, 32, 3), np.uint8)
     for i in range(len(offsets) - 1):
         data = blob[offsets[i] : offsets[i + 1]].tobytes()
@@ -455,8 +489,8 @@ def load_cifar10_jpeg(path):
             x_test = _decode_jpegs(
                 archive["test_jpeg"], archive["test_offsets"]
             )
-            y_train = archive["train_labels"].astype(np.int64)
-            y_test = archive["test_labels"].astype(np.int64)
+            y_train = _check_label_dtype(archive["train_labels"], "train_labels")
+            y_test = _check_label_dtype(archive["test_labels"], "test_labels")
             names = tuple(str(n) for n in archive["class_names"])
         except _NPZ_ERRORS as error:
             raise _corrupt_npz(path, "the JPEG CIFAR-10 copy", error) from error
@@ -650,8 +684,19 @@ def holdout_validation(data, size, seed=0):
 
 
 def channel_statistics(images):
-    """Per-channel mean and variance of uint8 images scaled to [0, 1]."""
-    x = np.asarray(images, np.float64) / 255.0
+    """Per-channel mean and variance of uint8 images scaled to [0, 1].
+
+    Raises:
+        ValueError: for images that are not uint8 (the scaling by 255
+            assumes them).
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(
+            "channel_statistics expects uint8 images in [0, 255]; received "
+            f"dtype {images.dtype}."
+        )
+    x = images.astype(np.float64) / 255.0
     return x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
 
 
@@ -757,8 +802,31 @@ class ArrayBatches(keras.utils.PyDataset):
         self, images, labels, batch_size, shuffle=False, seed=0, epoch=0
     ):
         super().__init__()
+        images, labels = np.asarray(images), np.asarray(labels)
+        if images.dtype != np.uint8:
+            raise ValueError(
+                "ArrayBatches expects uint8 images in [0, 255] (they are "
+                f"divided by 255); received dtype {images.dtype}."
+            )
+        if not np.issubdtype(labels.dtype, np.integer) or labels.shape != (
+            len(images),
+        ):
+            raise ValueError(
+                "ArrayBatches expects one integer label per image; received "
+                f"dtype {labels.dtype} and shape {labels.shape} for "
+                f"{len(images)} images."
+            )
+        if labels.size and (labels.min() < 0 or labels.max() > 2**31 - 1):
+            raise ValueError("ArrayBatches: labels must lie in [0, 2**31).")
+        if isinstance(batch_size, bool) or not isinstance(
+            batch_size, (int, np.integer)
+        ) or batch_size < 1:
+            raise ValueError(
+                "Invalid value for argument `batch_size`. Expected a positive "
+                f"integer. Received: batch_size={batch_size!r}"
+            )
         # int32: JAX (without x64) would truncate int64 labels with a warning.
-        self.images, self.labels = images, np.asarray(labels, dtype="int32")
+        self.images, self.labels = images, labels.astype("int32")
         self.batch_size = int(batch_size)
         self.order = np.arange(len(images))
         if shuffle:
@@ -815,3 +883,15 @@ def sample_photographs(size=128, names=PHOTOGRAPHS):
         image = trimmed.reshape(size, factor, size, factor, 3).mean((1, 3))
         images.append(image)
     return np.stack(images).astype("float32"), tuple(names)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.data has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

@@ -170,3 +170,15 @@ class DeviceEpochs:
             "loss": float(loss_sum) / len(order),
             "accuracy": float(correct) / len(order),
         }
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.device_loop has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

@@ -44,6 +44,7 @@ import numpy as np
 
 import spectral
 from spectral import data as data_lib
+from spectral import jsonio
 from spectral import models
 
 # The configuration lives in `spectral.config` (no Keras import, so that
@@ -99,8 +100,9 @@ class Result:
         )
 
     def to_json(self):
-        """The result as a JSON string."""
-        return json.dumps(
+        """The result as a standard JSON string (a non-finite number raises
+        `ValueError`)."""
+        return jsonio.dumps(
             {
                 "config": self.config.to_dict(),
                 "history": self.history,
@@ -115,6 +117,7 @@ class Result:
                 ),
             },
             indent=2,
+            what="a run's result",
         )
 
 
@@ -471,11 +474,13 @@ KEEP_CHECKPOINTS = 2
 EXIT_INCOMPLETE = 75  # "stopped early, run the same command again"
 
 
-def _save_checkpoint(run_dir, model, history):
+def _save_checkpoint(run_dir, model, history, config=None):
     """Writes `checkpoints/epoch_NNNN/` and keeps the newest two.
 
     The directory is written under a temporary name and renamed when
     complete, so a kill leaves either the whole checkpoint or none of it.
+    With `config`, the checkpoint carries it (`config.json`), and only a
+    run of that configuration resumes from it.
     """
     root = run_dir / "checkpoints"
     name = f"epoch_{len(history):04d}"
@@ -490,7 +495,9 @@ def _save_checkpoint(run_dir, model, history):
         partial / "rng.npz",
         *[keras.ops.convert_to_numpy(v) for v in _seed_states(model)],
     )
-    (partial / "history.json").write_text(json.dumps(history, indent=2))
+    jsonio.write_json(partial / "history.json", history)
+    if config is not None:
+        jsonio.write_json(partial / "config.json", config.to_dict())
     os.replace(partial, target)
     _write_atomic(root / "latest", name)
     for old in _checkpoint_dirs(run_dir)[KEEP_CHECKPOINTS:]:
@@ -506,6 +513,38 @@ def _checkpoint_dirs(run_dir):
         if d.is_dir() and not d.name.endswith(".partial")
     ]
     return sorted(found, key=lambda d: d.name, reverse=True)
+
+
+class CheckpointConfigError(ValueError):
+    """A checkpoint was made by another configuration than the run's."""
+
+
+def _check_checkpoint_config(target, config):
+    """Refuses a checkpoint made by another configuration than `config`.
+
+    A checkpoint from before checkpoints carried their configuration is
+    accepted only when the run directory's `config.json` vouches for it
+    (`train` has compared that file with the requested configuration).
+    """
+    path = target / "config.json"
+    if not path.exists():
+        if (target.parent.parent / "config.json").exists():
+            return
+        raise CheckpointConfigError(
+            f"Checkpoint {target} carries no configuration and "
+            f"{target.parent.parent / 'config.json'} is missing, so nothing "
+            "says which configuration made it. Delete "
+            f"{target.parent} to train this run from the start, or restore "
+            "the run's config.json."
+        )
+    stored = jsonio.read_json(path, "the checkpoint's configuration")
+    if _stored_config(stored) != config:
+        raise CheckpointConfigError(
+            f"Checkpoint {target} was made by another configuration "
+            f"(stored {stored}, requested {config.to_dict()}). Delete "
+            f"{target.parent} to train the requested configuration from the "
+            "start, or use another run directory."
+        )
 
 
 def _read_checkpoint(target):
@@ -526,8 +565,11 @@ def _read_checkpoint(target):
     return model, history
 
 
-def _load_checkpoint(run_dir):
+def _load_checkpoint(run_dir, config=None):
     """`(model, history)` of the newest readable checkpoint, or `(None, [])`.
+
+    With `config`, a checkpoint made by another configuration raises
+    `CheckpointConfigError` (never resumed, never skipped silently).
 
     A damaged checkpoint (truncated model, corrupt random states or history)
     is skipped with a warning naming it, and the previous one is used; the
@@ -539,6 +581,8 @@ def _load_checkpoint(run_dir):
     candidates = _checkpoint_dirs(run_dir)
     failures = []
     for target in candidates:
+        if config is not None:
+            _check_checkpoint_config(target, config)
         try:
             return _read_checkpoint(target)
         except Exception as error:  # any damage: try the previous epoch
@@ -560,14 +604,9 @@ def _load_checkpoint(run_dir):
 
 
 def _read_json(path, what, fix):
-    """A JSON file of a run directory; errors name the file and the fix."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(
-            f"{path} ({what}) is not valid JSON ({error}): the file is "
-            f"damaged. {fix}"
-        ) from error
+    """A JSON file of a run directory; errors name the file and the fix
+    (`spectral.jsonio.DamagedFileError`, a `ValueError`)."""
+    return jsonio.read_json(path, what, fix)
 
 
 def checkpoint_bytes(config, num_classes=10):
@@ -615,9 +654,7 @@ def _directory_bytes(path):
 
 
 def _write_atomic(path, text):
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    jsonio.write_text_atomic(path, text)
 
 
 def _reconcile_history(run_dir, history):
@@ -632,7 +669,7 @@ def _reconcile_history(run_dir, history):
 
 
 def _save_history(run_dir, history):
-    _write_atomic(run_dir / "history.json", json.dumps(history, indent=2))
+    jsonio.write_json(run_dir / "history.json", history, what=f"{run_dir}: history")
     if history:
         columns = list(dict.fromkeys(c for row in history for c in row))
         lines = [",".join(columns)]
@@ -807,7 +844,7 @@ def _train(
     distribution = data_parallel() if distribute else None
     dataset = dataset if dataset is not None else load_dataset(config)
     keras.utils.set_random_seed(config.seed)
-    model, history = _load_checkpoint(run_dir)
+    model, history = _load_checkpoint(run_dir, config)
     if model is None:
         model = build_training_model(config, dataset)
     else:
@@ -818,7 +855,7 @@ def _train(
     # The configuration is committed only now that data and model exist, so
     # a start that failed (missing data, bad argument) leaves no run behind.
     if not config_path.exists():
-        _write_atomic(config_path, json.dumps(config.to_dict(), indent=2))
+        jsonio.write_json(config_path, config.to_dict())
     test_batches = data_lib.ArrayBatches(
         dataset.x_test, dataset.y_test, config.batch_size
     )
@@ -885,7 +922,7 @@ def _train(
         row["backend"] = keras.backend.backend()
         row["seconds"] = time.time() - epoch_start
         history.append(row)
-        _save_checkpoint(run_dir, model, history)
+        _save_checkpoint(run_dir, model, history, config)
         _save_history(run_dir, history)
         epochs_this_call += 1
         longest_epoch = max(longest_epoch, time.time() - epoch_start)
@@ -1016,12 +1053,15 @@ def error_summary(results, key="test_error"):
     }
 
 
-def write_result(path, payload):
-    """Writes `payload` plus `provenance()` as JSON; returns the dict."""
+def write_result(path, payload, provenance_info=None):
+    """Writes `payload` plus provenance as standard JSON, atomically;
+    returns the dict. `provenance_info` (default: `provenance()` now) lets
+    a command that writes several files give them all the provenance it
+    read before writing the first (whose write would dirty the checkout)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {**payload, "provenance": provenance()}
-    _write_atomic(path, json.dumps(document, indent=2, default=float))
+    document = {**payload, "provenance": provenance_info or provenance()}
+    jsonio.write_json(path, document)
     return document
 
 
@@ -1070,3 +1110,15 @@ def paper_lr_drops(epochs):
     """
     drops = {round(epochs * 100 / 150), round(epochs * 140 / 150)}
     return tuple(sorted(d for d in drops if 0 < d < epochs))
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.experiments has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

@@ -41,7 +41,9 @@ import math
 import numpy as np
 from keras import ops
 
+from spectral._validation import check_kept_size
 from spectral._validation import check_norm
+from spectral._validation import real_float_tensor
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
 
@@ -215,6 +217,17 @@ def _resample_2d(x, output_size, data_format, norm, method):
     return ops.cast(y, dtype)
 
 
+_METHODS = ("auto", "matmul", "fft")
+
+
+def _check_method(method):
+    if method not in _METHODS:
+        raise ValueError(
+            "Invalid value for argument `method`. Expected 'auto', 'fft' or "
+            f"'matmul'. Received: method={method!r}"
+        )
+
+
 def _check_sizes(x, output_size, data_format, shrink):
     axes = _spatial_axes(data_format)
     shape = tuple(x.shape)
@@ -256,7 +269,9 @@ def spectral_pool(
     or even, and equal sizes give the identity.
 
     Args:
-        x: 4-D real tensor.
+        x: 4-D real tensor (float; integer and boolean inputs are cast to
+            float32 and give a float32 result; complex inputs raise
+            `TypeError`).
         output_size: int or pair of ints `(height, width)`, each at most the
             corresponding input size.
         data_format: `"channels_last"` or `"channels_first"`.
@@ -279,7 +294,8 @@ def spectral_pool(
     output_size = standardize_pair(output_size, "output_size")
     data_format = standardize_data_format(data_format)
     check_norm(norm)
-    x = ops.convert_to_tensor(x)
+    _check_method(method)
+    x = real_float_tensor(x, "spectral_pool")
     _check_sizes(x, output_size, data_format, shrink=True)
     return _resample_2d(x, output_size, data_format, norm, method)
 
@@ -296,7 +312,8 @@ def spectral_interpolate(
     `spectral_pool(spectral_interpolate(y, big), small) == y`.
 
     Args:
-        x: 4-D real tensor.
+        x: 4-D real tensor (as in `spectral_pool`: int and bool are cast to
+            float32, complex is refused).
         output_size: int or pair of ints, each at least the input size.
         data_format: `"channels_last"` or `"channels_first"`.
         norm: `"mean"` or `"ortho"`, as in `spectral_pool`.
@@ -314,7 +331,8 @@ def spectral_interpolate(
     output_size = standardize_pair(output_size, "output_size")
     data_format = standardize_data_format(data_format)
     check_norm(norm)
-    x = ops.convert_to_tensor(x)
+    _check_method(method)
+    x = real_float_tensor(x, "spectral_interpolate")
     _check_sizes(x, output_size, data_format, shrink=False)
     return _resample_2d(x, output_size, data_format, norm, method)
 
@@ -388,9 +406,11 @@ def frequency_lowpass(x, kept_size, data_format="channels_last", method="auto"):
     retrace a compiled function.
 
     Args:
-        x: 4-D real tensor.
+        x: 4-D real tensor (as in `spectral_pool`: int and bool are cast to
+            float32, complex is refused).
         kept_size: pair `(kept_height, kept_width)` of ints or int tensors,
-            each between 1 and the input size.
+            each between 1 and the input size (checked for ints; a tensor is
+            used as it is).
         data_format: `"channels_last"` or `"channels_first"`.
         method: `"auto"`, `"matmul"` or `"fft"`.
 
@@ -405,13 +425,14 @@ def frequency_lowpass(x, kept_size, data_format="channels_last", method="auto"):
     True
     """
     data_format = standardize_data_format(data_format)
-    x = ops.convert_to_tensor(x)
+    _check_method(method)
+    x = real_float_tensor(x, "frequency_lowpass")
     dtype = x.dtype
     x = ops.cast(x, "float32")
     _check_sizes(x, (1, 1), data_format, shrink=True)
-    kept_h, kept_w = kept_size
     axes = _spatial_axes(data_format)
     height, width = x.shape[axes[0]], x.shape[axes[1]]
+    kept_h, kept_w = check_kept_size(kept_size, (height, width))
     if method == "auto":
         method = "matmul" if max(height, width) <= _MATMUL_MAX_SIZE else "fft"
     if method == "matmul":
@@ -501,7 +522,15 @@ def spectral_to_kernel(parameters, kernel_size):
     basis = ops.convert_to_tensor(
         spectral_kernel_basis((kh, kw)).astype("float32")
     )
-    parameters = ops.cast(parameters, "float32")
+    parameters = ops.cast(
+        real_float_tensor(parameters, "spectral_to_kernel"), "float32"
+    )
+    if len(parameters.shape) != 3 or parameters.shape[0] != kh * kw:
+        raise ValueError(
+            "Invalid value for argument `parameters`. Expected shape "
+            f"({kh * kw}, in, out) for kernel_size={(kh, kw)}. Received: "
+            f"shape={tuple(parameters.shape)}"
+        )
     flat = ops.einsum("kp,pio->kio", basis, parameters)
     return ops.reshape(flat, (kh, kw) + tuple(parameters.shape[1:]))
 
@@ -512,7 +541,12 @@ def kernel_to_spectral(kernel):
     The inverse (and transpose) of `spectral_to_kernel`. Accepts a numpy
     array or a tensor of shape `(kh, kw, in, out)`; returns a float32 tensor.
     """
-    kernel = ops.cast(ops.convert_to_tensor(kernel), "float32")
+    kernel = ops.cast(real_float_tensor(kernel, "kernel_to_spectral"), "float32")
+    if len(kernel.shape) != 4:
+        raise ValueError(
+            "Invalid value for argument `kernel`. Expected a 4-D kernel "
+            f"(kh, kw, in, out). Received: shape={tuple(kernel.shape)}"
+        )
     kh, kw = kernel.shape[0], kernel.shape[1]
     basis = ops.convert_to_tensor(
         spectral_kernel_basis((kh, kw)).astype("float32")
@@ -582,8 +616,18 @@ def fft_conv2d(x, kernel, padding="valid", data_format="channels_last"):
             "Invalid value for argument `padding`. Expected 'valid' or "
             f"'same'. Received: padding={padding!r}"
         )
-    x = ops.cast(ops.convert_to_tensor(x), "float32")
-    kernel = ops.cast(ops.convert_to_tensor(kernel), "float32")
+    x = ops.cast(real_float_tensor(x, "fft_conv2d"), "float32")
+    kernel = ops.cast(real_float_tensor(kernel, "fft_conv2d"), "float32")
+    if len(x.shape) != 4:
+        raise ValueError(
+            "Invalid value for argument `x`. Expected a 4-D tensor. "
+            f"Received: shape={tuple(x.shape)}"
+        )
+    if len(kernel.shape) != 4:
+        raise ValueError(
+            "Invalid value for argument `kernel`. Expected a 4-D kernel "
+            f"(kh, kw, in, out). Received: shape={tuple(kernel.shape)}"
+        )
     kh, kw = kernel.shape[0], kernel.shape[1]
     x = _to_channels_first(x, data_format)
     height, width = x.shape[2], x.shape[3]
@@ -609,3 +653,15 @@ def fft_conv2d(x, kernel, padding="valid", data_format="channels_last"):
         out_h, out_w = height, width
     y = full[:, :, top : top + out_h, left : left + out_w]
     return _from_channels_first(y, data_format)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.fourier has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

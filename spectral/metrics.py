@@ -313,3 +313,15 @@ def convergence_speedup(spatial_errors, spectral_errors):
         "spectral_epoch": spectral_epoch,
         "speedup": speedup,
     }
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.metrics has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

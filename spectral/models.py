@@ -421,3 +421,15 @@ def _modern_body(inputs, conv_layer, num_classes, pooling, width, norm="mean"):
     x = keras.layers.GlobalAveragePooling2D(name="global_average")(x)
     x = keras.layers.Dense(num_classes, name="classifier")(x)
     return keras.layers.Softmax(name="softmax", dtype="float32")(x)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.models has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

@@ -61,6 +61,8 @@ import time
 import warnings
 from pathlib import Path
 
+from spectral import jsonio
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_DIR = ROOT / "results" / "paper"
 STATE_DIR = ROOT / "state" / "paper" / "record"
@@ -299,9 +301,14 @@ def status(record_dir=None, data_dir=None, state_dir=None):
         else:
             history = state_dir / unit.name / "history.json"
             if history.is_file():
-                done = len(json.loads(history.read_text()))
-                row["state"] = "in progress"
-                row["note"] = f"{done} of {unit.config.epochs} epochs"
+                try:
+                    done = len(jsonio.read_json(history, "a run's history"))
+                except jsonio.DamagedFileError as error:
+                    row["state"] = "damaged"
+                    row["note"] = str(error)
+                else:
+                    row["state"] = "in progress"
+                    row["note"] = f"{done} of {unit.config.epochs} epochs"
         rows.append(row)
     return rows
 
@@ -311,7 +318,10 @@ def _search_progress(unit, state_dir):
     path = Path(state_dir) / unit.name / SEARCH_PROJECT / "trials.json"
     if not path.is_file():
         return {}
-    trials = json.loads(path.read_text())["trials"]
+    try:
+        trials = jsonio.read_json(path, "the search's trials")["trials"]
+    except (jsonio.DamagedFileError, KeyError, TypeError) as error:
+        return {"state": "damaged", "note": f"{path}: {error}"}
     done = sum(t["status"] == "COMPLETED" for t in trials)
     note = f"{done} of {unit.settings['trials']} trials"
     running = [t for t in trials if t["status"] == "RUNNING"]
@@ -479,8 +489,8 @@ def run_search(unit, record_dir=None, state_dir=None, budget=None, log=print):
         "kind": unit.kind,
         "settings": settings,
         "base_config": unit.config.to_dict(),
-        "data": json.loads(
-            (folder / SEARCH_PROJECT / "trials.json").read_text()
+        "data": jsonio.read_json(
+            folder / SEARCH_PROJECT / "trials.json", "the search's trials"
         )["data_source"],
         "trials": trials,
         "best": trials[0],
@@ -581,43 +591,78 @@ def run_pending(
     return finished, left
 
 
+MANIFEST = "state.manifest.json"
+
+
+def _travel_ignore(directory, names):
+    """What `pack` leaves behind in one folder of the state tree: the
+    checkpoints of finished runs, all but the newest checkpoint of an
+    unfinished run, partial checkpoints and lock files."""
+    from spectral import experiments
+
+    directory = Path(directory)
+    ignored = {n for n in names if n == "lock" or n.endswith(".partial")}
+    if "result.json" in names:
+        ignored.add("checkpoints")
+    if directory.name == "checkpoints":
+        run_dir = directory.parent
+        if (run_dir / "result.json").exists():
+            return set(names)
+        newest = experiments._checkpoint_dirs(run_dir)[:1]
+        ignored |= {
+            n for n in names if n.startswith("epoch_") and directory / n not in newest
+        }
+    return ignored
+
+
 def pack(state_dir=None, out_dir=None, part_bytes=PART_BYTES):
     """Bundles the unfinished units' newest checkpoints for travel.
 
     Finished runs travel without checkpoints (their `result.json` is
-    enough to skip them); each unfinished run keeps only its newest
-    checkpoint. The bundle is an uncompressed tar split into files
-    `state.tar.NNN` of at most `part_bytes` bytes each in `out_dir`.
-    Returns their paths (none when there is nothing to carry).
+    enough to skip them); each unfinished run carries only its newest
+    checkpoint. Nothing in `state_dir` is changed or deleted: the bundle is
+    made from a filtered copy. It is an uncompressed tar split into files
+    `state.tar.NNN` of at most `part_bytes` bytes each in `out_dir`, with
+    `state.manifest.json` listing every part's size and SHA-256, so that
+    `unpack` refuses a gap or a short part. Returns the part paths (none
+    when there is nothing to carry).
     """
-    from spectral import experiments
+    import hashlib
+    import tempfile
 
     state_dir = Path(state_dir or STATE_DIR)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if not state_dir.is_dir() or not any(state_dir.iterdir()):
         return []
-    experiments.prune_finished(state_dir)
-    for checkpoints in state_dir.rglob("checkpoints"):
-        newest = experiments._checkpoint_dirs(checkpoints.parent)
-        for old in newest[1:]:
-            shutil.rmtree(old)
-        for partial in checkpoints.glob("*.partial"):
-            shutil.rmtree(partial)
-    bundle = out_dir / "state.tar"
-    with tarfile.open(bundle, "w") as archive:
-        archive.add(state_dir, arcname=".")
-    parts = []
-    with open(bundle, "rb") as handle:
-        for index in range(10**3):
-            chunk = handle.read(part_bytes)
-            if not chunk:
-                break
-            part = out_dir / f"state.tar.{index:03d}"
-            part.write_bytes(chunk)
-            parts.append(part)
-    bundle.unlink()
-    total = sum(p.stat().st_size for p in parts)
+    for stale in list(out_dir.glob("state.tar.[0-9][0-9][0-9]")) + [
+        out_dir / MANIFEST
+    ]:
+        if stale.exists():
+            stale.unlink()
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        staging = Path(tmp) / "state"
+        shutil.copytree(state_dir, staging, ignore=_travel_ignore)
+        bundle = Path(tmp) / "state.tar"
+        with tarfile.open(bundle, "w") as archive:
+            archive.add(staging, arcname=".")
+        parts = []
+        with open(bundle, "rb") as handle:
+            for index in range(10**3):
+                chunk = handle.read(part_bytes)
+                if not chunk:
+                    break
+                part = out_dir / f"state.tar.{index:03d}"
+                part.write_bytes(chunk)
+                parts.append(
+                    {
+                        "name": part.name,
+                        "bytes": len(chunk),
+                        "sha256": hashlib.sha256(chunk).hexdigest(),
+                    }
+                )
+    jsonio.write_json(out_dir / MANIFEST, {"parts": parts})
+    total = sum(p["bytes"] for p in parts)
     if total > CARRY_BYTES:
         warnings.warn(
             f"The bundle holds {total / 2**20:.0f} MiB, more than a device "
@@ -626,33 +671,81 @@ def pack(state_dir=None, out_dir=None, part_bytes=PART_BYTES):
             "and must finish inside one call.",
             stacklevel=2,
         )
-    return parts
+    return [out_dir / p["name"] for p in parts]
+
+
+class BundleError(ValueError):
+    """A carried bundle is incomplete or damaged (nothing was unpacked)."""
 
 
 def unpack(parts_dir, state_dir=None):
     """Restores a bundle written by `pack` into `state_dir`.
 
-    Files present in the bundle replace those in `state_dir`; a unit's
-    newer local progress is not looked at, so unpack only a bundle that
-    came back from the latest call. Returns the number of parts read.
+    Every part named in `state.manifest.json` must be present with its
+    size and SHA-256, and no other part may be there; otherwise
+    `BundleError` names what is wrong and nothing is unpacked. A folder
+    with neither parts nor manifest holds no bundle: returns 0. Files
+    present in the bundle replace those in `state_dir`; unpack only a
+    bundle that came back from the latest call. Returns the number of
+    parts read.
+
+    Raises:
+        FileNotFoundError: if `parts_dir` does not exist.
+        BundleError: for a missing, extra, short or altered part.
     """
-    parts = sorted(Path(parts_dir).glob("state.tar.[0-9][0-9][0-9]"))
-    if not parts:
+    import hashlib
+
+    parts_dir = Path(parts_dir)
+    if not parts_dir.is_dir():
+        raise FileNotFoundError(
+            f"{parts_dir} does not exist: pass the folder `pack --to` wrote "
+            "(a device call's files_at)."
+        )
+    found = sorted(p.name for p in parts_dir.glob("state.tar.[0-9][0-9][0-9]"))
+    manifest_path = parts_dir / MANIFEST
+    if not found and not manifest_path.exists():
         return 0
+    if not manifest_path.exists():
+        raise BundleError(
+            f"{parts_dir} holds {len(found)} parts but no {MANIFEST}: the "
+            "bundle cannot be checked, so it is not unpacked."
+        )
+    listed = jsonio.read_json(manifest_path, "the bundle's manifest")["parts"]
+    names = [p["name"] for p in listed]
+    missing = sorted(set(names) - set(found))
+    extra = sorted(set(found) - set(names))
+    if missing or extra:
+        raise BundleError(
+            f"The bundle in {parts_dir} is incomplete: missing parts "
+            f"{missing}, unexpected parts {extra}. Nothing was unpacked; "
+            "fetch every part of the latest call again."
+        )
+    for entry in listed:
+        data = (parts_dir / entry["name"]).read_bytes()
+        if len(data) != entry["bytes"] or (
+            hashlib.sha256(data).hexdigest() != entry["sha256"]
+        ):
+            raise BundleError(
+                f"Part {parts_dir / entry['name']} has {len(data)} bytes, "
+                f"expected {entry['bytes']} with the manifest's SHA-256: it "
+                "is short or altered. Nothing was unpacked."
+            )
     state_dir = Path(state_dir or STATE_DIR)
     state_dir.mkdir(parents=True, exist_ok=True)
     bundle = state_dir.parent / f".{state_dir.name}.incoming.tar"
     with open(bundle, "wb") as out:
-        for part in parts:
-            out.write(part.read_bytes())
-    with tarfile.open(bundle) as archive:
-        for member in archive.getmembers():
-            target = state_dir / member.name
-            if member.isfile() and target.exists():
-                target.unlink()
-        archive.extractall(state_dir, filter="data")
-    bundle.unlink()
-    return len(parts)
+        for name in names:
+            out.write((parts_dir / name).read_bytes())
+    try:
+        with tarfile.open(bundle) as archive:
+            for member in archive.getmembers():
+                target = state_dir / member.name
+                if member.isfile() and target.exists():
+                    target.unlink()
+            archive.extractall(state_dir, filter="data")
+    finally:
+        bundle.unlink()
+    return len(names)
 
 
 def main(argv=None):
@@ -709,7 +802,11 @@ def main(argv=None):
         print(f"{len(parts)} parts, {size / 2**20:.1f} MiB in {args.to}")
         return 0
     if args.command == "unpack":
-        count = unpack(args.source, args.state_dir)
+        try:
+            count = unpack(args.source, args.state_dir)
+        except (FileNotFoundError, BundleError) as error:
+            print(error, file=sys.stderr)
+            return 2
         print(f"restored {count} parts into {args.state_dir}")
         return 0
     from spectral.experiments import git_revision

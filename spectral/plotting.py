@@ -564,3 +564,15 @@ def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
                 break
     fig.tight_layout()
     return fig
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.plotting has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

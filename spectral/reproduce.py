@@ -25,13 +25,14 @@ printed, and the exit status is 1.
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
 import sys
 import time
 from pathlib import Path
+
+from spectral import jsonio
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ("smoke", "cpu", "paper")
@@ -207,7 +208,11 @@ def summarize(results_dir):
 
     def read(name):
         path = results_dir / name
-        return json.loads(path.read_text()) if path.is_file() else None
+        return (
+            jsonio.read_json(path, "a chapter's result file", "Re-execute its chapter.")
+            if path.is_file()
+            else None
+        )
 
     def stats(values):
         return (
@@ -272,7 +277,9 @@ def result_files_table(results_dir):
     for path in sorted(Path(results_dir).glob("*.json")):
         if path.name == "reproduce.json":
             continue
-        document = json.loads(path.read_text())
+        document = jsonio.read_json(
+            path, "a chapter's result file", "Re-execute its chapter."
+        )
         info = document.get("provenance", {})
         rows[path.name] = {
             "data": data_source_of(document) or "none (no data read)",
@@ -287,12 +294,30 @@ def result_files_table(results_dir):
 
 
 def _publish(paths, profile):
+    """Swaps the new record in only once it is complete.
+
+    The new results folder is copied next to the record first
+    (`<results>.new`); only after the copy succeeded is the old folder
+    renamed aside (`<results>.old`), the new one renamed into place and the
+    old one removed. A failed copy leaves the old record untouched; the
+    notebooks are copied last, each atomically.
+    """
     book, results = paths["record"]
-    for notebook in sorted(paths["notebooks"].glob("[0-9][0-9]-*.ipynb")):
-        shutil.copy2(notebook, book / notebook.name)
+    staging = results.with_name(results.name + ".new")
+    previous = results.with_name(results.name + ".old")
+    for stale in (staging, previous):
+        if stale.exists():
+            shutil.rmtree(stale)
+    shutil.copytree(paths["results"], staging)
     if results.exists():
-        shutil.rmtree(results)
-    shutil.copytree(paths["results"], results)
+        os.replace(results, previous)
+    os.replace(staging, results)
+    if previous.exists():
+        shutil.rmtree(previous)
+    for notebook in sorted(paths["notebooks"].glob("[0-9][0-9]-*.ipynb")):
+        tmp = book / f".{notebook.name}.tmp"
+        shutil.copy2(notebook, tmp)
+        os.replace(tmp, book / notebook.name)
     print(f"Published the {profile} record: book/*.ipynb and {results}")
 
 
@@ -397,7 +422,15 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
     if warning:
         print(warning, file=sys.stderr, flush=True)
     log_path = paths["results"] / "reproduce.json"
-    log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    log = (
+        jsonio.read_json(
+            log_path,
+            "the execution log of this profile",
+            f"Delete it to execute every chapter of {profile} again.",
+        )
+        if log_path.exists()
+        else {}
+    )
     log.update(
         profile=profile,
         backend=os.environ["KERAS_BACKEND"],
@@ -428,7 +461,7 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
                 "status": status,
                 "seconds": time.time() - start,
             }
-            log_path.write_text(json.dumps(log, indent=2))
+            jsonio.write_json(log_path, log)
             if status == "incomplete":
                 print(
                     f"{source.stem}: stopped at the deadline; run the same "
@@ -450,7 +483,7 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
                 "seconds": time.time() - start,
                 "error": f"{type(error).__name__}: {error}",
             }
-            log_path.write_text(json.dumps(log, indent=2))
+            jsonio.write_json(log_path, log)
             print(
                 f"{source.stem}: the kernel failed outside any cell "
                 f"({type(error).__name__}: {error}). Out of memory or killed? "
@@ -462,7 +495,7 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
             "status": "ok",
             "seconds": time.time() - start,
         }
-        log_path.write_text(json.dumps(log, indent=2))
+        jsonio.write_json(log_path, log)
         print(f"{source.stem}: ok in {time.time() - start:.0f} s", flush=True)
     summarize(paths["results"])
     if paths["record"] is not None and not selected:

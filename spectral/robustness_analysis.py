@@ -637,6 +637,7 @@ def _first_study_speedups(runs):
         network: dict(zip(("median", "ci95"), study.median_interval(v)),
                       n=len(v))
         for network, v in out.items()
+        if v
     }
 
 
@@ -673,3 +674,15 @@ def claims_document(record_dir=None, chapter_results=None):
         _converted(old_rows["speedup-sgd-control"], "sgd-rotation-identity"),
     ]
     return {"rule": RULES, "claims": claims, "checks": checks}
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.robustness_analysis has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

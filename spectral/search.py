@@ -26,7 +26,6 @@ workers train trials.
 """
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import keras
 import numpy as np
 
 from spectral import experiments
+from spectral import jsonio
 
 SPACE = {
     "gamma": (0.25, 0.85),
@@ -244,7 +244,11 @@ def summarize(tuner, folder, data_source):
         values = dict(trial.hyperparameters.values)
         history_path = trial_run_dir(folder, trial.trial_id) / "history.json"
         history = (
-            json.loads(history_path.read_text())
+            jsonio.read_json(
+                history_path,
+                f"the history of search trial {trial.trial_id}",
+                "Delete the trial's run folder to train the trial again.",
+            )
             if history_path.is_file()
             else None
         )
@@ -270,7 +274,7 @@ def summarize(tuner, folder, data_source):
         "backend": keras.backend.backend(),
         "trials": trials,
     }
-    (Path(folder) / "trials.json").write_text(json.dumps(payload, indent=2))
+    jsonio.write_json(Path(folder) / "trials.json", payload)
     return trials
 
 

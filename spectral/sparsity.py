@@ -138,3 +138,15 @@ def parameter_sparsity(model):
             }
         out[layer.name] = entry
     return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.sparsity has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

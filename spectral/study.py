@@ -398,12 +398,50 @@ def _speedup_units(base, record_dir):
 
 
 def load_runs(record_dir=None):
-    """`{name: document}` of the finished units in `record_dir/runs/`."""
+    """`{name: document}` of the finished units in `record_dir/runs/`.
+
+    A damaged run file (not JSON, or not a run document) is left out with
+    a warning naming it and the fix, so it never wedges the commands that
+    read the rest; `damaged_runs` lists such files.
+    """
     runs = {}
-    folder = Path(record_dir or RECORD_DIR) / "runs"
-    for path in sorted(folder.glob("*.json")):
-        runs[path.stem] = json.loads(path.read_text())
+    for path, document in _run_files(record_dir):
+        if document is not None:
+            runs[path.stem] = document
     return runs
+
+
+def _run_files(record_dir):
+    """`(path, document or None)` of every run file, None if damaged."""
+    import warnings
+
+    from spectral.jsonio import DamagedFileError
+    from spectral.jsonio import read_json
+
+    folder = Path(record_dir or RECORD_DIR) / "runs"
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        fix = (
+            "Restore it with `git checkout -- "
+            f"{path}` (a committed run) or delete it to train the unit again."
+        )
+        try:
+            document = read_json(path, "a run file of the record", fix)
+            if not isinstance(document, dict):
+                raise DamagedFileError(
+                    f"{path} (a run file of the record) is not a JSON "
+                    f"object. {fix}"
+                )
+        except DamagedFileError as error:
+            warnings.warn(str(error), stacklevel=3)
+            document = None
+        out.append((path, document))
+    return out
+
+
+def damaged_runs(record_dir=None):
+    """Paths (as strings) of run files `load_runs` had to leave out."""
+    return [str(p) for p, doc in _run_files(record_dir) if doc is None]
 
 
 def record_runs(record_dir=None, experiments=EXPERIMENTS):
@@ -533,15 +571,44 @@ def run_unit(
     return result
 
 
+SUPERSEDED_DIR = "superseded"
+
+
 def write_run(record_dir, name, document):
     """Writes a finished unit's `record_dir/runs/<name>.json` atomically
-    (the file `load_runs` reads); returns its path."""
+    (the file `load_runs` reads); returns its path.
+
+    A number that is not finite raises `ValueError` naming the run, and
+    nothing is written. An existing file for `name` with another
+    configuration (a run of another design) is never overwritten: it is
+    moved to `record_dir/superseded/<name>.<n>.json` first (see
+    `moved_aside`).
+    """
+    from spectral import jsonio
+    from spectral.experiments import _stored_config
+
+    text = jsonio.dumps(document, indent=1, what=f"the run file of {name}")
     path = Path(record_dir) / "runs" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(document, indent=1))
-    tmp.replace(path)
-    return path
+    if path.exists():
+        try:
+            old = jsonio.read_json(path)
+            same = _stored_config(old.get("config")) == _stored_config(
+                document.get("config")
+            )
+        except (jsonio.DamagedFileError, AttributeError):
+            same = False
+        if not same:
+            aside = Path(record_dir) / SUPERSEDED_DIR
+            aside.mkdir(parents=True, exist_ok=True)
+            n = len(list(aside.glob(f"{name}.*.json")))
+            path.replace(aside / f"{name}.{n}.json")
+    return jsonio.write_text_atomic(path, text)
+
+
+def moved_aside(record_dir=None):
+    """Run files `write_run` moved aside (`record_dir/superseded/`)."""
+    folder = Path(record_dir or RECORD_DIR) / SUPERSEDED_DIR
+    return sorted(p.name for p in folder.glob("*.json"))
 
 
 def run_pending(
@@ -865,9 +932,16 @@ def summarize(record_dir=None, chapter_results=None):
     every finished unit, summed), counts of finished and pending units,
     the commits the runs came from, and provenance.
     """
-    from spectral import claims as claims_lib
-    from spectral.experiments import write_result
+    import functools
 
+    from spectral import claims as claims_lib
+    from spectral import experiments
+
+    # One provenance for every file, read before the first write dirties
+    # the checkout.
+    write_result = functools.partial(
+        experiments.write_result, provenance_info=experiments.provenance()
+    )
     record_dir = Path(record_dir or RECORD_DIR)
     runs = record_runs(record_dir)
     written = {
@@ -884,7 +958,7 @@ def summarize(record_dir=None, chapter_results=None):
         ),
     }
     written["claims"] = claims_lib.write_claims(
-        record_dir, chapter_results or CHAPTER_RESULTS
+        record_dir, chapter_results or CHAPTER_RESULTS, write_result
     )
     all_units = units(record_dir)
     written["record"] = write_result(
@@ -895,6 +969,8 @@ def summarize(record_dir=None, chapter_results=None):
             "units_total": len(all_units),
             "units_pending": [u.name for u in all_units if u.name not in runs],
             "superseded_runs": superseded_runs(record_dir),
+            "moved_aside": moved_aside(record_dir),
+            "damaged_runs": damaged_runs(record_dir),
             "wall_seconds_by_experiment": {
                 name: sum(
                     doc["wall_seconds"]
@@ -1492,7 +1568,7 @@ def main(argv=None):
         return 0
     if args.command == "summarize":
         written = summarize()
-        for row in written["claims"]["claims"]:
+        for row in written["claims"]["claims"] + written["claims"]["checks"]:
             print(f"{row['id']:>26}: {row['verdict']}")
         return 0
     from spectral.experiments import git_revision
@@ -1506,6 +1582,17 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
+    for name in ("minutes", "limit"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            print(
+                f"--{name} must be positive (nothing would be trained). "
+                f"Received: {value}",
+                file=sys.stderr,
+            )
+            return 2
+    from spectral.experiments import RunLockedError
+
     try:
         finished, remaining = run_pending(
             args.minutes,
@@ -1516,11 +1603,28 @@ def main(argv=None):
             log=lambda m: print(m, flush=True),
             names=args.units,
         )
+    except RunLockedError as error:
+        print(
+            f"{error}\nAnother `study run` is training that unit; wait for "
+            "it, or pass --units with other units.",
+            file=sys.stderr,
+        )
+        return 2
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    print(f"{len(finished)} units finished in this call; {remaining} pending")
-    return EXIT_INCOMPLETE if remaining else 0
+    # 75 only when running again can make progress: a runnable unit of the
+    # call's selection is still pending.
+    runnable = [
+        u
+        for u in pending(args.record_dir, args.experiments)
+        if u.config is not None and (args.units is None or u.name in args.units)
+    ]
+    print(
+        f"{len(finished)} units finished in this call; {remaining} pending"
+        + ("" if runnable or not args.units else "; the chosen units are done")
+    )
+    return EXIT_INCOMPLETE if runnable else 0
 
 
 if __name__ == "__main__":

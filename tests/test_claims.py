@@ -5,6 +5,7 @@ import json
 import pytest
 
 from spectral import claims
+from spectral import robustness_analysis
 from spectral import study
 
 
@@ -159,10 +160,13 @@ def test_claims_from_a_fake_record(tmp_path):
 
     written = study.summarize(tmp_path)
     document = json.loads((tmp_path / "claims.json").read_text())
-    assert document["rule"] == claims.RULE
-    assert [c["verdict"] for c in document["claims"]] == [
-        c["verdict"] for c in written["claims"]["claims"]
+    assert document["rule"] == robustness_analysis.RULES
+    assert [c["direction"] for c in document["claims"]] == [
+        c["direction"] for c in written["claims"]["claims"]
     ]
+    assert [c["id"] for c in document["checks"]] == list(
+        robustness_analysis.CHECK_IDS
+    )
     pooling = json.loads((tmp_path / "pooling.json").read_text())
     assert pooling["arms"]["max"]["test_error"] == errors["max"]
     record = json.loads((tmp_path / "record.json").read_text())

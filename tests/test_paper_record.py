@@ -4,6 +4,7 @@ import dataclasses
 import json
 import subprocess
 
+import numpy as np
 import pytest
 
 from spectral import data
@@ -124,11 +125,15 @@ def test_a_unit_resumes_from_a_packed_bundle(tmp_path, monkeypatch):
     parts = paper_record.pack(state, tmp_path / "out", part_bytes=2**16)
     assert len(parts) > 1
     assert all(p.stat().st_size <= 2**16 for p in parts)
-    checkpoints = list((state / "tiny-train" / "checkpoints").glob("epoch_*"))
-    assert [c.name for c in checkpoints] == ["epoch_0002"]  # newest only
+    # pack never deletes from its source (train keeps two checkpoints)
+    kept = sorted(c.name for c in (state / "tiny-train" / "checkpoints").glob("epoch_*"))
+    assert kept == ["epoch_0001", "epoch_0002"]
     # The next call starts from a bare state directory.
     elsewhere = tmp_path / "elsewhere"
     assert paper_record.unpack(tmp_path / "out", elsewhere) == len(parts)
+    carried = list((elsewhere / "tiny-train" / "checkpoints").glob("epoch_*"))
+    assert [c.name for c in carried] == ["epoch_0002"]  # newest only
+    assert not (elsewhere / "tiny-train" / "lock").exists()
     finished, left = paper_record.run_pending(
         record_dir=record, state_dir=elsewhere, allow_cpu=True
     )
@@ -143,7 +148,42 @@ def test_a_unit_resumes_from_a_packed_bundle(tmp_path, monkeypatch):
     assert rows["tiny-train"]["state"] == "finished"
     # A finished run travels without its checkpoints.
     paper_record.pack(elsewhere, tmp_path / "again")
-    assert not (elsewhere / "tiny-train" / "checkpoints").exists()
+    assert (elsewhere / "tiny-train" / "checkpoints").exists()  # source kept
+    paper_record.unpack(tmp_path / "again", tmp_path / "third")
+    assert (tmp_path / "third" / "tiny-train" / "result.json").exists()
+    assert not (tmp_path / "third" / "tiny-train" / "checkpoints").exists()
+
+
+def _bundle(tmp_path):
+    state = tmp_path / "state" / "unit"
+    state.mkdir(parents=True)
+    (state / "big.bin").write_bytes(np.random.default_rng(0).bytes(3 * 2**12))
+    return paper_record.pack(tmp_path / "state", tmp_path / "out", part_bytes=2**12)
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda parts: parts[1].unlink(), "missing parts \\['state.tar.001'\\]"),
+        (lambda parts: parts[0].write_bytes(parts[0].read_bytes()[:-1]), "short or altered"),
+        (lambda parts: (parts[0].parent / "state.tar.099").write_bytes(b"x"), "unexpected parts"),
+        (lambda parts: (parts[0].parent / "state.manifest.json").unlink(), "no state.manifest.json"),
+    ],
+    ids=["gap", "short", "extra", "no-manifest"],
+)
+def test_unpack_refuses_a_damaged_bundle_and_unpacks_nothing(tmp_path, damage, match):
+    parts = _bundle(tmp_path)
+    assert len(parts) >= 3
+    damage(parts)
+    with pytest.raises(paper_record.BundleError, match=match):
+        paper_record.unpack(tmp_path / "out", tmp_path / "restored")
+    assert not (tmp_path / "restored").exists()
+
+
+def test_unpack_from_a_folder_that_does_not_exist_exits_2(tmp_path, capsys):
+    status = paper_record.main(["unpack", "--from", str(tmp_path / "typo"),
+                                "--state-dir", str(tmp_path / "s")])
+    assert status == 2 and "does not exist" in capsys.readouterr().err
 
 
 def test_pack_of_nothing_writes_nothing(tmp_path):
