@@ -21,8 +21,9 @@ The modules, in the direction data flows:
   `spectral.robustness` and `spectral.robustness_analysis` (the
   preregistered robustness study and its verdict rules), `spectral.claims`
   (verdicts), `spectral.paper_record` (the GPU record);
-* the book: `spectral.plotting` (figures), `spectral.reproduce` (executes
-  the chapters with papermill).
+* the book: `spectral.report` (verdict tables), `spectral.plotting`
+  (figures), `spectral.reproduce` (executes the chapters with papermill);
+* files: `spectral.jsonio` (atomic, standard JSON).
 
 Backend: whatever Keras is configured to use. When nothing is configured and
 TensorFlow (Keras's default) is not installed but JAX is, importing

@@ -599,6 +599,17 @@ def status(record_dir=None):
     return rows
 
 
+def read_preregistration(record_dir=None):
+    """The content of `record_dir/preregistration.json`."""
+    from spectral import jsonio
+
+    return jsonio.read_json(
+        Path(record_dir or study.RECORD_DIR) / RECORD_FILE,
+        "the robustness study's preregistration",
+        "Restore it from git: it is written once, before the study's runs.",
+    )
+
+
 def write_preregistration(record_dir=None, commit=None, date=None):
     """Writes `record_dir/preregistration.json` once (never overwrites)."""
     import datetime

@@ -1,0 +1,53 @@
+"""The book's verdict tables, from a claims document."""
+
+import pytest
+
+from spectral import report
+from spectral import robustness_analysis
+from spectral import study
+
+
+@pytest.fixture(scope="module")
+def document():
+    return robustness_analysis.claims_document(chapter_results=study.CHAPTER_RESULTS)
+
+
+@pytest.mark.parametrize(
+    "claim_id, value, text",
+    [("classification", -0.1057, "-10.57 pp"), ("speedup-deep", 1.456, "1.46×"),
+     ("filter-sparsity", 0.0123, "+0.012"), ("sgd-rotation-identity", 1.43, "R = 1.43"),
+     ("classification", None, "—"), ("classification", float("nan"), "—")],
+)
+def test_values_in_the_unit_the_text_uses(claim_id, value, text):
+    assert report.format_value(claim_id, value) == text
+
+
+def test_claims_table_has_the_papers_number_beside_ours(document):
+    frame = report.claims_frame(document, compact=True)
+    assert list(frame.columns) == ["claim", "paper", "ours (95% CI)", "n",
+                                   "direction", "size"]
+    assert len(frame) == len(robustness_analysis.CLAIM_IDS)
+    html = report.claims_table(document).to_html()
+    assert "white-space: nowrap" in html and ">id<" not in html
+
+
+@pytest.mark.parametrize("claim_id", ["classification", "frequency-dropout",
+                                      "speedup-generic", "filter-sparsity"])
+def test_every_regime_has_a_row(document, claim_id):
+    row = next(c for c in document["claims"] if c["id"] == claim_id)
+    frame = report.regimes_frame(document, claim_id)
+    assert len(frame) == len(row["regimes"])
+    assert set(frame["valid test"]) <= {"yes", "no"}
+
+
+def test_sentences_say_why_a_claim_is_not_tested(document):
+    row = next(c for c in document["claims"] if c["id"] == "classification-cifar100")
+    assert "no CIFAR-100 training images" in report.direction_sentence(row)
+
+
+def test_design_deviations_and_status_tables():
+    assert list(report.design_frame()["experiment"]) == list(
+        __import__("spectral.robustness").robustness.EXPERIMENTS)
+    assert {"date", "change", "reason"} <= set(report.deviations_frame().columns)
+    status = report.status_frame()
+    assert set(status["experiment"]) == {"tuned", "regime", "budget", "plateau"}
