@@ -10,9 +10,13 @@ import functools
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import LogLocator
 from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import PercentFormatter
 
 from spectral import data as data_lib
 from spectral import fourier
@@ -44,6 +48,8 @@ STYLE = {
     "legend.fontsize": 9,
     "xtick.labelsize": 9,
     "ytick.labelsize": 9,
+    # Constrained layout keeps titles, labels and legends from overlapping.
+    "figure.constrained_layout.use": True,
 }
 
 
@@ -59,10 +65,18 @@ def _book_style(function):
 
 
 def _plain_log_ticks(ax):
-    """Log-axis tick labels as plain numbers (0.5, 1, 2), not 5×10⁻¹."""
+    """Log-axis tick labels as plain numbers (0.5, 1, 2), not 5×10⁻¹: ticks
+    at 1, 2 and 5 times the powers of ten (at most about eight of them),
+    unlabelled minor ticks, so that labels never crowd."""
     plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=8))
     ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _percent(ax):
+    """An error axis in percent, as the book's tables give errors."""
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
 def _per_epoch(ax, values, **style):
@@ -134,8 +148,8 @@ def nyquist_figure(size=12, output=6, frequency=(3, 2)):
         (ours, "spectral_pool (whole Nyquist row)"),
         (four_point, "four-point fix"),
     ]
-    fig, axes = plt.subplots(1, 4, figsize=(7.2, 2.2))
-    for ax, (image, title) in zip(axes, panels):
+    fig, axes = plt.subplots(2, 2, figsize=(5.2, 5.6))
+    for ax, (image, title) in zip(axes.flat, panels):
         ax.imshow(
             image, cmap="RdBu", vmin=-1.2, vmax=1.2, interpolation="nearest"
         )
@@ -145,11 +159,10 @@ def nyquist_figure(size=12, output=6, frequency=(3, 2)):
     error_ours = np.abs(ours - sampled).max()
     error_four = np.abs(four_point - sampled).max()
     fig.suptitle(
-        f"max error vs exact samples: library {error_ours:.1e}, "
+        f"max error vs exact samples:\nlibrary {error_ours:.1e}, "
         f"four-point fix {error_four:.2f}",
         fontsize=10,
     )
-    fig.tight_layout()
     return fig
 
 
@@ -166,7 +179,7 @@ def pooling_grid(images, strides=(2, 4, 8)):
     fig, axes = plt.subplots(
         len(images),
         1 + 2 * len(strides),
-        figsize=(1.6 * (1 + 2 * len(strides)), 1.7 * len(images)),
+        figsize=(7.6, 7.6 / (1 + 2 * len(strides)) * 1.45 * len(images)),
         squeeze=False,
     )
     for row, image in enumerate(images):
@@ -177,7 +190,7 @@ def pooling_grid(images, strides=(2, 4, 8)):
             spectral_image, _ = metrics.pool_and_reconstruct(
                 batch, "spectral", max(1, size // stride)
             )
-            titles = (f"max, {kept:.3g} kept", f"spectral, {kept:.3g} kept")
+            titles = (f"max\n{kept:.3g} kept", f"spectral\n{kept:.3g} kept")
             for offset, (picture, title) in enumerate(
                 zip((max_image[0], spectral_image[0]), titles)
             ):
@@ -186,7 +199,6 @@ def pooling_grid(images, strides=(2, 4, 8)):
                     picture,
                     title if row == 0 else None,
                 )
-    fig.tight_layout()
     return fig
 
 
@@ -244,8 +256,7 @@ def approximation_figure(curves, paper_points=None, title=None):
     if title:
         ax.set_title(title, fontsize=10)
     _style(ax)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -259,7 +270,6 @@ def lowpass_figure(image, kept_sizes):
     for ax, kept in zip(axes[0], kept_sizes):
         low = fourier.frequency_lowpass(image[None], (kept, kept))
         _show_image(ax, np.asarray(low)[0], f"R = {kept}")
-    fig.tight_layout()
     return fig
 
 
@@ -268,11 +278,12 @@ def kernel_basis_figure(kernel_size=(3, 3)):
     """The orthonormal spectral basis of `SpectralConv2D` filters."""
     basis = fourier.spectral_kernel_basis(kernel_size)
     count = basis.shape[1]
+    rows, columns = kernel_size if np.prod(kernel_size) == count else (1, count)
     fig, axes = plt.subplots(
-        1, count, figsize=(1.1 * count, 1.4), squeeze=False
+        rows, columns, figsize=(1.05 * columns, 1.2 * rows), squeeze=False
     )
     limit = np.abs(basis).max()
-    for p, ax in enumerate(axes[0]):
+    for p, ax in enumerate(axes.flat):
         ax.imshow(
             basis[:, p].reshape(kernel_size),
             cmap="RdBu",
@@ -281,8 +292,7 @@ def kernel_basis_figure(kernel_size=(3, 3)):
         )
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"θ{p}", fontsize=8)
-    fig.tight_layout()
+        ax.set_title(f"θ{p}", fontsize=9)
     return fig
 
 
@@ -301,11 +311,13 @@ def learning_curves(curves, ylabel="test error", title=None, log=False):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
+    if "error" in ylabel and not log:
+        _percent(ax)
     if title:
         ax.set_title(title, fontsize=10)
     _style(ax, integer_x=True)
     if any(label for label, _, _ in curves):
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     if not curves:
         # Say so on the figure rather than show empty axes.
         ax.text(
@@ -318,7 +330,6 @@ def learning_curves(curves, ylabel="test error", title=None, log=False):
             fontsize=10,
             color="0.4",
         )
-    fig.tight_layout()
     return fig
 
 
@@ -341,8 +352,7 @@ def speed_ratio_figure(rows):
     ax.set_xlabel("kernel size")
     ax.set_ylabel("time FFTConv2D / Conv2D")
     _style(ax)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -445,13 +455,13 @@ def speedup_grid(panels):
         ax.set_title(
             f"{panel['title']}: speed-up {result['speedup']:.2f}", fontsize=9
         )
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.set_ylabel("test error", fontsize=8)
+        ax.set_xlabel("epoch", fontsize=9)
+        ax.set_ylabel("test error", fontsize=9)
+        _percent(ax)
         _style(ax, integer_x=True)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize=8)
-    fig.tight_layout()
+    axes.flat[0].legend(fontsize=9)
     return fig
 
 
@@ -520,6 +530,7 @@ def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
                         ax.axhline(target, color="k", lw=0.7, ls=":")
             if not panel.get(optimizer):
                 _no_data(ax)
+            _percent(ax)
             if row == 0:
                 ax.set_title(f"{OPTIMIZER_NAMES[optimizer]}: val. error")
             if column == 0:
@@ -560,10 +571,83 @@ def speedup_record_figure(panels, thresholds=(0.5, 1.0), chance=0.9):
     for column in range(3):
         for ax in axes[:, column]:
             if ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize=8)
+                ax.legend(fontsize=9)
                 break
-    fig.tight_layout()
     return fig
+
+
+
+# --------------------------------------------------------------------------
+# Legibility checks (used by the tests)
+
+# The width of the book's article column in CSS pixels (sphinx-book-theme at
+# 1280 px with the contents panel): a figure is shown at most this wide.
+ARTICLE_PX = 750
+MIN_POINTS = 9.0
+
+
+def _hidden_tick_labels(fig):
+    """Tick labels matplotlib does not draw: those of ticks outside their
+    axis's view interval."""
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            span = (high - low) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not low - span <= tick.get_loc() <= high + span:
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    return hidden
+
+
+def _texts(fig):
+    """Every text artist of `fig` that is drawn: visible, not empty, and
+    not the label of a tick outside its axis's view."""
+    hidden = _hidden_tick_labels(fig)
+    return [
+        text
+        for text in fig.findobj(matplotlib.text.Text)
+        if text.get_visible()
+        and text.get_text().strip()
+        and id(text) not in hidden
+        and (text.axes is None or text.axes.get_visible())
+    ]
+
+
+def text_overlaps(fig, tolerance_px=1.0):
+    """Pairs `(text_a, text_b)` of text artists whose drawn extents overlap.
+
+    Draws the figure, then compares the window extents of every pair of
+    visible texts (ticks outside the axes' view are skipped), shrunk by
+    `tolerance_px` so that touching boxes do not count.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for text in _texts(fig):
+        try:
+            box = text.get_window_extent(renderer)
+        except RuntimeError:
+            continue
+        if box.width <= 0 or box.height <= 0:
+            continue
+        boxes.append((text.get_text(), box.expanded(1, 1).padded(-tolerance_px)))
+    pairs = []
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            if box_a.overlaps(box_b):
+                pairs.append((a, b))
+    return pairs
+
+
+def smallest_text_points(fig, shown_px=ARTICLE_PX):
+    """The smallest font size of `fig`'s texts, in points, as read when the
+    figure is shown `shown_px` CSS pixels wide (at most its natural width:
+    96 CSS px per inch)."""
+    natural = fig.get_figwidth() * 96
+    scale = min(1.0, shown_px / natural)
+    sizes = [t.get_fontsize() for t in _texts(fig)]
+    return scale * min(sizes) if sizes else None
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from spectral import data  # noqa: E402
@@ -178,3 +179,65 @@ def test_learning_curves_without_runs_say_so():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts == ["no finished run yet"]
     assert not fig.axes[0].lines
+
+
+def _speedup_record_panels():
+    curve = list(np.linspace(0.9, 0.3, 12))
+    pair = {"spatial": curve, "spectral": curve[::-1][::-1],
+            "spatial_loss": list(np.linspace(2, 0.5, 12)),
+            "spectral_loss": list(np.linspace(2, 0.45, 12)),
+            "roundtrip_loss": list(np.linspace(2, 0.5, 12) + 1e-6)}
+    return [{"title": f"{n} {k}×{k}", "adam": [pair] * 3, "sgd": [pair] * 3}
+            for n in ("Generic", "Deep") for k in (3, 5)]
+
+
+def _figures():
+    rng = np.random.default_rng(0)
+    images = rng.random((2, 32, 32, 3)).astype("float32")
+    panel = {"title": "Deep 5×5", "spatial": list(np.linspace(0.9, 0.3, 25)),
+             "spectral": list(np.linspace(0.8, 0.25, 25))}
+    panel["speedup"] = metrics.convergence_speedup(panel["spatial"], panel["spectral"])
+    rows = [{"input_size": s, "kernel_size": k, "ratio": r} for s in (16, 32)
+            for k, r in ((3, 0.6), (5, 0.9), (7, 1.1), (9, 1.5), (11, 2.5), (15, 4.0))]
+    return {
+        "nyquist": lambda: plotting.nyquist_figure(),
+        "pooling-grid": lambda: plotting.pooling_grid(images, (2, 4, 8)),
+        "lowpass": lambda: plotting.lowpass_figure(images[0], [16, 8, 4, 2]),
+        "approximation": lambda: plotting.approximation_figure(
+            metrics.approximation_curves(rng.random((2, 16, 16, 3)), [0.1, 0.25, 1.0], (2, 4)),
+            {"spectral": [(0.25, 0.07)]}),
+        "basis-3x3": lambda: plotting.kernel_basis_figure((3, 3)),
+        "basis-5x5": lambda: plotting.kernel_basis_figure((5, 5)),
+        "curves": lambda: plotting.learning_curves(
+            [("spectral", [0.8, 0.6, 0.5], {}), ("max", [0.7, 0.5, 0.4], {})],
+            ylabel="validation error"),
+        "speedup-grid": lambda: plotting.speedup_grid([panel] * 6),
+        "speed-ratio": lambda: plotting.speed_ratio_figure(rows),
+        "speedup-record": lambda: plotting.speedup_record_figure(_speedup_record_panels()),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_figures()))
+def test_figures_have_no_overlapping_text_and_read_at_page_width(name):
+    fig = _figures()[name]()
+    assert plotting.text_overlaps(fig) == []
+    assert plotting.smallest_text_points(fig) >= plotting.MIN_POINTS
+
+
+def test_the_overlap_check_can_fail():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_title("a long title that sits")
+    ax.text(0.5, 1.02, "right on top of it", transform=ax.transAxes, ha="center")
+    assert plotting.text_overlaps(fig)
+    fig.set_figwidth(16)
+    ax.tick_params(labelsize=8)
+    assert plotting.smallest_text_points(fig) < plotting.MIN_POINTS
+
+
+def test_error_axes_are_in_percent():
+    fig = plotting.learning_curves([("a", [0.5, 0.4], {})], ylabel="validation error")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert labels and all(label.endswith("%") for label in labels)
