@@ -177,3 +177,73 @@ def test_built_pages_have_their_titles_and_figures(page, title, min_images):
     heading = re.search(r"<h1>(.*?)<", dom, re.S)
     assert heading and title in heading.group(1)
     assert dom.count("<img") >= min_images
+
+
+LAYOUT_SCRIPT = """
+<script>
+let probed = false;
+function probe() {
+  if (probed) return;
+  probed = true;
+  const article = document.querySelector("article.bd-article") || document.querySelector("main");
+  const a = article.getBoundingClientRect();
+  const side = document.querySelector(".bd-sidebar-secondary");
+  const shown = side && getComputedStyle(side).display !== "none" && side.offsetWidth > 0;
+  const s = shown ? side.getBoundingClientRect() : null;
+  const bad = [];
+  const selector = "table, img, pre, figure, .cell_output, mjx-container[display='true']";
+  for (const el of article.querySelectorAll(selector)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const what = el.tagName.toLowerCase() + ": " + el.textContent.trim().slice(0, 60);
+    if (r.right > a.right + 1 || r.left < a.left - 1)
+      bad.push(`${what} | ${Math.round(r.width)} px wide, the article ${Math.round(a.width)} px`);
+    else if (el.tagName !== "IMG" && el.scrollWidth > el.clientWidth + 1
+             && getComputedStyle(el).overflowX !== "visible")
+      bad.push(`${what} | scrolls sideways (${el.scrollWidth} px in ${el.clientWidth} px)`);
+    if (s && r.right > s.left + 1 && r.left < s.right - 1)
+      bad.push(`${what} | under the contents panel`);
+  }
+  const out = document.createElement("pre");
+  out.id = "layout-report";
+  out.textContent = JSON.stringify(bad);
+  document.body.appendChild(out);
+}
+window.addEventListener("load", () => setTimeout(probe, 300));
+setTimeout(probe, 10000);  // a page whose load never ends is still measured
+</script>
+"""
+
+
+def _layout_problems(page, width, tmp_path):
+    """What does not fit on a built page at a window `width` px wide."""
+    probe = page.with_name(f".layout-{page.stem}-{width}.html")
+    probe.write_text(page.read_text().replace("</body>", LAYOUT_SCRIPT + "</body>"))
+    try:
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}",
+                 f"--window-size={width},900", "--virtual-time-budget=20000",
+                 "--dump-dom", probe.resolve().as_uri()]
+        dom = subprocess.run([_chromium(), *flags], capture_output=True,
+                             text=True, timeout=180).stdout
+    finally:
+        probe.unlink()
+    found = re.search(r'<pre id="layout-report"[^>]*>(.*?)</pre>', dom, re.S)
+    assert found, "the layout probe did not run"
+    import html
+
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize("width", [1280, 768])
+@pytest.mark.parametrize("page", _book_pages())
+def test_every_page_fits_its_column(page, width, tmp_path):
+    """No table, figure or code block is wider than the article or scrolls
+    sideways, and nothing sits under the contents panel."""
+    path = HTML / page
+    if not path.is_file():
+        pytest.fail(f"{path} missing: run `make book` first")
+    problems = _layout_problems(path, width, tmp_path)
+    assert not problems, f"{page} at {width} px:\n" + "\n".join(problems)
