@@ -242,3 +242,109 @@ def design_frame():
         },
     ]
     return pd.DataFrame(rows)
+
+
+_FIRST_STUDY_ARM = {
+    "spectral-ortho": "spectral-no-dropout",
+    "spectral-mean": "spectral-no-dropout",
+    "spectral-mean-dropout": "spectral",
+    "spectral-ortho-dropout-pooled": "spectral",
+    "spectral-ortho-dropout-input": "spectral",
+    "max": "max",
+    "average": "average",
+}
+
+
+def _images_cost(config, eval_weight=1 / 3):
+    """Image passes of a run, evaluation counted at `eval_weight` of a
+    training pass (validation every epoch, training subset if logged)."""
+    train = config.train_size or (50000 - config.validation_size)
+    evaluated = config.validation_size + config.train_eval_size
+    return config.epochs * (train + eval_weight * evaluated)
+
+
+def unit_seconds(unit, first_runs):
+    """Projected wall seconds of a robustness unit from the first study's
+    measured runs: seconds per image pass of the most similar first-study
+    runs (same pooling arm; for the speed-up, same network, filter size and
+    parametrisation) times the unit's image passes. The first study's max
+    arm ran before the faster adaptive max pooling, so max units are
+    over-estimated."""
+    from spectral.robustness import plateau_config  # noqa: F401
+
+    config = unit.config
+    if unit.experiment == "plateau":
+        network, size = config.network, config.filter_size
+        same = [d for d in first_runs.values()
+                if d.get("experiment") == "speedup"
+                and d["config"]["network"] == network
+                and d["config"]["filter_size"] == size
+                and d["config"]["conv"] == config.conv]
+        if not same:  # the §5.1 network: its pooling arm's rate
+            same = [d for d in first_runs.values()
+                    if d.get("arm") == "spectral-no-dropout"]
+    else:
+        arm = _FIRST_STUDY_ARM[unit.arm]
+        same = [d for d in first_runs.values()
+                if d.get("experiment") == "pooling" and d.get("arm") == arm]
+    from spectral.config import TrainConfig
+
+    rates = [d["wall_seconds"] / _images_cost(TrainConfig.from_dict(d["config"]))
+             for d in same]
+    return float(np.mean(rates)) * _images_cost(config)
+
+
+def cost_frame(record_dir=None):
+    """Hours of the whole laptop record: the first study measured, and the
+    robustness study measured (finished units) plus projected (pending and
+    waiting units, without ladder extensions; `unit_seconds`)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from spectral import study
+
+    first = study.record_runs(record_dir)
+    finished = design.design_runs(record_dir)
+    rows = {
+        "first study": {
+            "units": len(first),
+            "hours measured": sum(d["wall_seconds"] for d in first.values()) / 3600,
+            "hours projected": 0.0,
+        }
+    }
+    for unit in design.units(record_dir):
+        row = rows.setdefault(
+            f"robustness: {unit.experiment}",
+            {"units": 0, "hours measured": 0.0, "hours projected": 0.0},
+        )
+        row["units"] += 1
+        if unit.name in finished:
+            if unit.name not in first:
+                row["hours measured"] += finished[unit.name]["wall_seconds"] / 3600
+            else:
+                row["units"] -= 1  # reused: counted in the first study
+            continue
+        config = unit.config
+        if config is None:  # waits for its rate: cost it at the seed-0 rung
+            config = _waiting_config(unit)
+        row["hours projected"] += unit_seconds(
+            dataclasses.replace(unit, config=config), first) / 3600
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.loc["total"] = frame.sum()
+    frame.index.name = "part"
+    return frame
+
+
+def _waiting_config(unit):
+    seed = unit.seed
+    rate = design.SGD_START[1]
+    if unit.experiment == "tuned":
+        return design.tuned_config(unit.arm, rate, seed)
+    if unit.experiment == "regime":
+        return design.regime_config(unit.arm, rate, seed)
+    if unit.experiment == "budget":
+        return design.tuned_config(unit.arm, rate, seed, int(unit.case[:-2]))
+    network, size = unit.case.rsplit("-", 1)
+    return design.plateau_config(network, int(size[0]), unit.arm,
+                                 design.ADAM_START[1], seed)

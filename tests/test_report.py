@@ -51,3 +51,11 @@ def test_design_deviations_and_status_tables():
     assert {"date", "change", "reason"} <= set(report.deviations_frame().columns)
     status = report.status_frame()
     assert set(status["experiment"]) == {"tuned", "regime", "budget", "plateau"}
+
+
+def test_cost_frame_totals_measured_and_projected_hours():
+    frame = report.cost_frame()
+    assert frame.loc["first study", "hours measured"] > 10
+    parts = frame.drop(index="total")
+    assert frame.loc["total", "units"] == parts["units"].sum()
+    assert (parts["hours projected"] >= 0).all()
