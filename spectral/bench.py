@@ -46,8 +46,16 @@ def _sync(value):
     return value
 
 
+class Timing(float):
+    """Seconds (a float) that also carry their run-to-run `spread`: half
+    the interquartile range of the repeats, relative to the median."""
+
+    spread = 0.0
+
+
 def median_seconds(step, repeats=10, warmup=2):
-    """Median wall time of `step()` over `repeats` calls after `warmup`."""
+    """Median wall time of `step()` over `repeats` calls after `warmup`,
+    as a `Timing` (its `spread` measures the benchmark's own noise)."""
     for _ in range(warmup):
         _sync(step())
     times = []
@@ -55,7 +63,12 @@ def median_seconds(step, repeats=10, warmup=2):
         start = time.perf_counter()
         _sync(step())
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    median = statistics.median(times)
+    timing = Timing(median)
+    if len(times) >= 4 and median > 0:
+        q1, _, q3 = statistics.quantiles(times, n=4)
+        timing.spread = (q3 - q1) / 2 / median
+    return timing
 
 
 def gradient_step(function, x, variables=(), counter=None):
@@ -114,12 +127,18 @@ def _normal(shape):
 
 def _row(case, seconds, baseline, baseline_seconds, **extra):
     """One result row: a case, its baseline and their ratio."""
+    noise = (
+        getattr(seconds, "spread", 0.0) ** 2
+        + getattr(baseline_seconds, "spread", 0.0) ** 2
+    ) ** 0.5
     return {
         "case": case,
-        "seconds": seconds,
+        "seconds": float(seconds),
         "baseline": baseline,
-        "baseline_seconds": baseline_seconds,
-        "ratio": seconds / baseline_seconds,
+        "baseline_seconds": float(baseline_seconds),
+        "ratio": float(seconds) / float(baseline_seconds),
+        # the ratio's own run-to-run noise (relative), from both timings
+        "noise": max(noise, MIN_NOISE),
         **extra,
     }
 
@@ -215,7 +234,7 @@ def pooling_text(rows):
     matmul = [r for r in rows if r["case"].endswith("(matmul)")]
     parts = [
         f"{r['pool_from']}→{r['pool_to']} against `{r['baseline']}`: "
-        f"{ratio_text(r['ratio'])}"
+        f"{ratio_text(r['ratio'], r.get('noise', MIN_NOISE))}"
         for r in matmul
         if r["baseline"] != "AdaptiveMaxPooling2D"
     ]
@@ -298,8 +317,8 @@ def bench_fft_conv(batch, channels, sizes, kernels, repeats):
                     kernel_size=kernel,
                 )
             )
-            if fft < conv and size not in crossover:
-                crossover[size] = kernel
+            if rows[-1]["ratio"] < 1 - rows[-1]["noise"] and size not in crossover:
+                crossover[size] = kernel  # measurably faster, beyond the noise
     return rows, {str(s): crossover.get(s) for s in sizes}
 
 
@@ -457,16 +476,27 @@ def run(quick=False):
     return results
 
 
-def ratio_text(ratio):
-    """A time ratio as words: `0.92× (faster)`, `1.30× (slower)`.
+# The smallest noise a ratio is credited with: timings on a shared CPU
+# drift by a few percent between repeats even when their spread is tiny.
+MIN_NOISE = 0.05
+
+
+def ratio_text(ratio, noise=MIN_NOISE):
+    """A time ratio as words, never claiming what the noise cannot show.
+
+    `noise` is the ratio's relative run-to-run noise (a row's `"noise"`);
+    a ratio within it of 1 is "no measurable difference".
 
     Example:
 
-    >>> ratio_text(0.92), ratio_text(1.3), ratio_text(1.004)
-    ('0.92× (faster)', '1.30× (slower)', '1.00× (the same to 1%)')
+    >>> ratio_text(0.7), ratio_text(1.3), ratio_text(0.95)
+    ('0.70× (faster)', '1.30× (slower)', '0.95× (no measurable difference: within the ±5% noise of the measurement)')
     """
-    if abs(ratio - 1.0) < 0.01:
-        return f"{ratio:.2f}× (the same to 1%)"
+    if abs(ratio - 1.0) <= noise + 1e-9:
+        return (
+            f"{ratio:.2f}× (no measurable difference: within the "
+            f"±{noise:.0%} noise of the measurement)"
+        )
     return f"{ratio:.2f}× ({'faster' if ratio < 1 else 'slower'})"
 
 
@@ -482,20 +512,35 @@ def crossover_text(rows, input_size):
     'from 15×15 (13×13: 1.20×; 15×15: 0.60×)'
     """
     timed = sorted(
-        (r["kernel_size"], r["ratio"])
+        (
+            r["kernel_size"],
+            r["ratio"],
+            r.get("noise", MIN_NOISE),
+            r.get("baseline_seconds"),
+        )
         for r in rows
         if r.get("input_size") == input_size
     )
-    wins = [i for i, (_, ratio) in enumerate(timed) if ratio < 1]
+    # a win is a ratio below 1 by more than its noise
+    wins = [i for i, (_, ratio, noise, _) in enumerate(timed) if ratio < 1 - noise]
     if not wins:
         largest = timed[-1][0] if timed else None
-        return f"never, up to {largest}×{largest}"
+        return f"never measurably, up to {largest}×{largest}"
     first = wins[0]
-    kernel, ratio = timed[first]
+    kernel, ratio, _, base = timed[first]
     text = f"from {kernel}×{kernel} ("
     if first > 0:
-        before, before_ratio = timed[first - 1]
+        before, before_ratio, _, before_base = timed[first - 1]
         text += f"{before}×{before}: {before_ratio:.2f}×; "
+        text += f"{kernel}×{kernel}: {ratio:.2f}×)"
+        # Conv2D's own time may jump between two sizes (another kernel of
+        # the backend): then the crossover is Conv2D's jump, not the FFT's.
+        if base and before_base and base / before_base > 2 * (kernel / before) ** 2:
+            text += (
+                f", where Conv2D's own time jumps from {1e3 * before_base:.0f} "
+                f"to {1e3 * base:.0f} ms, more than the kernel's area explains"
+            )
+        return text
     return text + f"{kernel}×{kernel}: {ratio:.2f}×)"
 
 

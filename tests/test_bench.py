@@ -2,7 +2,9 @@
 
 import json
 
+import keras
 import numpy as np
+import pytest
 
 from spectral import bench
 
@@ -170,3 +172,27 @@ def test_pooling_rows_stay_out_of_the_fft_figure():
     `kernel_size`; pooling rows must not look like FFT rows."""
     rows = bench.bench_pooling(batch=2, channels=2, repeats=1, quick=True)
     assert not any("input_size" in r or "kernel_size" in r for r in rows)
+
+
+@pytest.mark.parametrize(
+    "ratio, noise, expected",
+    [(0.95, 0.05, "no measurable difference"), (1.04, 0.05, "no measurable difference"),
+     (0.80, 0.05, "faster"), (1.30, 0.10, "slower"), (0.85, 0.20, "no measurable difference")],
+)
+def test_ratio_words_follow_the_noise(ratio, noise, expected):
+    assert expected in bench.ratio_text(ratio, noise)
+
+
+def test_crossover_is_measurable_and_names_a_jump_of_conv2d():
+    rows = [{"input_size": 32, "kernel_size": k, "ratio": r, "noise": 0.05,
+             "baseline_seconds": b}
+            for k, r, b in ((11, 2.0, 0.020), (13, 0.97, 0.031), (15, 0.6, 0.095))]
+    text = bench.crossover_text(rows, 32)
+    assert text.startswith("from 15×15 (13×13: 0.97×")  # 0.97 is within noise
+    assert "Conv2D's own time jumps from 31 to 95 ms" in text
+    assert bench.crossover_text(rows[:2], 32) == "never measurably, up to 13×13"
+
+
+def test_timings_carry_their_spread():
+    timing = bench.median_seconds(lambda: keras.ops.ones((2, 2)), repeats=8, warmup=1)
+    assert float(timing) > 0 and timing.spread >= 0
