@@ -7,6 +7,7 @@ FFT-computed convolutions (Rippel, Snoek and Adams, NIPS 2015), written with
 Import modules, not objects: `from spectral import fourier, layers, models`.
 The modules, in the direction data flows:
 
+* facts: `spectral.paper` (the paper's protocols and numbers, once);
 * operators: `spectral.fourier` (the Fourier operators), `spectral.adaptive`
   (adaptive max/average pooling);
 * layers and networks: `spectral.layers`, `spectral.models`;

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from spectral import paper
 from spectral._validation import check_int
 
 # Augmentation recipes of `spectral.data.preprocessing`.
@@ -93,16 +94,16 @@ class TrainConfig:
     pooling: str = None
     filter_size: int = 3
     num_blocks: int = 6
-    gamma: float = 0.85
-    alpha: float = 0.30
-    beta: float = 0.15
+    gamma: float = paper.SECTION_5_1["gamma"]
+    alpha: float = paper.SECTION_5_1["alpha"]
+    beta: float = paper.SECTION_5_1["beta"]
     width: float = 1.0
     frequency_dropout: bool = True
     pooling_norm: str = "mean"
     dropout_range: str = "pooled"
     optimizer: str = "sgd"
-    learning_rate: float = 0.0088
-    momentum: float = 0.95
+    learning_rate: float = paper.SECTION_5_1["learning_rate"]
+    momentum: float = paper.SECTION_5_1["momentum"]
     weight_decay: float = 1e-4
     lr_drops: tuple = (100, 140)
     epochs: int = 150

@@ -1108,7 +1108,9 @@ def paper_lr_drops(epochs):
     >>> paper_lr_drops(150), paper_lr_drops(6), paper_lr_drops(1)
     ((100, 140), (4,), ())
     """
-    drops = {round(epochs * 100 / 150), round(epochs * 140 / 150)}
+    from spectral import paper
+
+    drops = {round(epochs * f) for f in paper.LR_DROP_FRACTIONS}
     return tuple(sorted(d for d in drops if 0 < d < epochs))
 
 

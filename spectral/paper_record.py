@@ -62,6 +62,7 @@ import warnings
 from pathlib import Path
 
 from spectral import jsonio
+from spectral import paper
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_DIR = ROOT / "results" / "paper"
@@ -116,18 +117,18 @@ def classification_config(dataset="cifar10", seed=0):
     return TrainConfig(
         dataset=dataset,
         network="spectral_pooling",
-        num_blocks=8,
-        gamma=0.85,
-        alpha=0.30,
-        beta=0.15,
+        num_blocks=paper.SECTION_5_1_OPEN["num_blocks"],
+        gamma=paper.SECTION_5_1["gamma"],
+        alpha=paper.SECTION_5_1["alpha"],
+        beta=paper.SECTION_5_1["beta"],
         optimizer="sgd",
-        learning_rate=0.0088,
-        momentum=0.95,
-        weight_decay=5e-4,
-        lr_drops=(100, 140),
+        learning_rate=paper.SECTION_5_1["learning_rate"],
+        momentum=paper.SECTION_5_1["momentum"],
+        weight_decay=paper.SECTION_5_1_OPEN["weight_decay"],
+        lr_drops=paper.SECTION_5_1["lr_drops"],
         epochs=PAPER_EPOCHS,
-        batch_size=128,
-        augment=False,
+        batch_size=paper.SECTION_5_1_OPEN["batch_size"],
+        augment=paper.SECTION_5_1["augment"],
         test_every_epoch=True,
         loop="device",
         seed=seed,

@@ -54,6 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spectral import paper
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_DIR = ROOT / "results" / "laptop"
 # Chapters 2 and 5 (information preservation, FFT exactness) keep their
@@ -112,13 +114,13 @@ def _base_configs():
         network="spectral_pooling",
         num_blocks=4,
         gamma=0.7,
-        alpha=0.30,
-        beta=0.15,
+        alpha=paper.SECTION_5_1["alpha"],
+        beta=paper.SECTION_5_1["beta"],
         width=0.5,
         optimizer="sgd",
-        learning_rate=0.0088,
-        momentum=0.95,
-        weight_decay=5e-4,
+        learning_rate=paper.SECTION_5_1["learning_rate"],
+        momentum=paper.SECTION_5_1["momentum"],
+        weight_decay=paper.SECTION_5_1_OPEN["weight_decay"],
         lr_drops=paper_lr_drops(POOLING_EPOCHS),
         epochs=POOLING_EPOCHS,
         augment=False,
@@ -1210,11 +1212,11 @@ def curves_figure(record_dir=None, experiment="pooling"):
     )
 
 
+# The paper's speed-ups of the networks this study trains.
 PAPER_SPEEDUP = {
-    ("generic", 3): 2.2,
-    ("generic", 5): 5.1,
-    ("deep", 3): 2.2,
-    ("deep", 5): 4.8,
+    key: value
+    for key, value in paper.SPEEDUP.items()
+    if key[0] in SPEEDUP_NETWORKS
 }
 
 

@@ -237,3 +237,20 @@ def test_command_line_help_does_not_load_keras(tool):
         cwd=Path(__file__).resolve().parents[1],
     )
     assert registered.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_papers_facts_are_defined_once():
+    # The §5.1 protocol, the speed-ups and the errors come from spectral.paper.
+    from spectral import config
+    from spectral import paper
+    from spectral import paper_record
+    from spectral import robustness_analysis
+    from spectral import study
+
+    assert robustness_analysis.PAPER_SPEEDUP is paper.SPEEDUP
+    assert set(study.PAPER_SPEEDUP.items()) <= set(paper.SPEEDUP.items())
+    protocol = paper_record.classification_config()
+    for field in ("gamma", "alpha", "beta", "momentum", "learning_rate", "lr_drops"):
+        assert getattr(protocol, field) == paper.SECTION_5_1[field], field
+    defaults = config.TrainConfig()
+    assert defaults.learning_rate == paper.SECTION_5_1["learning_rate"]
