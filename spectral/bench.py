@@ -651,4 +651,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from spectral.jsonio import run_command
+
+    sys.exit(run_command(main))

@@ -113,6 +113,19 @@ def _refuse_constant(name):
     raise ValueError(f"non-standard constant {name}")
 
 
+
+def run_command(main, argv=None):
+    """Runs a command's `main(argv)`; a damaged file ends it with its
+    message (path and fix) and exit status 2 instead of a traceback."""
+    import sys
+
+    try:
+        return main(argv)
+    except DamagedFileError as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
     import sys
 

@@ -317,3 +317,29 @@ def test_modules_without_a_command_line_say_so(module):
     done = subprocess.run([sys.executable, "-m", f"spectral.{module}"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "has no command line" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv_and_file",
+    [("study", "runs/pooling-max-seed0.json"), ("robustness", "preregistration.json")],
+    ids=["study-status", "robustness-status"],
+)
+def test_a_damaged_file_ends_a_command_with_its_path_not_a_traceback(
+    argv_and_file, capsys, monkeypatch, tmp_path
+):
+    from spectral import jsonio
+
+    def damaged(argv=None):
+        raise jsonio.DamagedFileError(f"{tmp_path / argv_and_file[1]} is damaged. Fix it.")
+
+    assert jsonio.run_command(damaged) == 2
+    assert argv_and_file[1] in capsys.readouterr().err
+
+
+def test_reproduce_log_damage_is_reported_with_its_path(tmp_path):
+    from spectral import jsonio
+
+    log = tmp_path / "reproduce.json"
+    log.write_text('{"chapters": ')
+    with pytest.raises(jsonio.DamagedFileError, match="reproduce.json"):
+        jsonio.read_json(log, "the execution log of this profile")
