@@ -199,7 +199,7 @@ def information_findings(curves_by_set, reference=0.25):
         the fractions they keep, per set; and, with two or more sets, which
         set loses more under each method at `reference`.
     """
-    sentences = []
+    sentences, everywhere = [], []
     for name, curves in curves_by_set.items():
         kept, errors = zip(*sorted(curves["spectral"]))
         better, worse = [], []
@@ -219,17 +219,25 @@ def information_findings(curves_by_set, reference=0.25):
             )
         ]
         if not worse:
-            sentences.append(
-                f"On {name}, spectral pooling loses less than max and average "
-                f"pooling at every fraction they keep "
-                f"({', '.join(fractions)})."
-            )
+            everywhere.append((name, tuple(fractions)))
         else:
             sentences.append(
                 f"On {name}, spectral pooling loses less than "
                 f"{'; '.join(better) or 'neither method'}, and more than "
                 f"{'; '.join(worse)} (spectral vs the other method)."
             )
+    # Sets where spectral pooling wins everywhere share one sentence.
+    if everywhere:
+        names = [n for n, _ in everywhere]
+        listed = list(dict.fromkeys(f for _, fs in everywhere for f in fs))
+        where = names[0] if len(names) == 1 else (
+            "both " + " and ".join(names) if len(names) == 2
+            else ", ".join(names[:-1]) + " and " + names[-1])
+        sentences.insert(
+            0,
+            f"On {where}, spectral pooling loses less than max and average "
+            f"pooling at every fraction they keep ({', '.join(listed)}).",
+        )
     if len(curves_by_set) >= 2:
         (name_a, a), (name_b, b) = list(curves_by_set.items())[:2]
         parts = []

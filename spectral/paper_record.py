@@ -112,23 +112,10 @@ class PaperUnit:
 
 def classification_config(dataset="cifar10", seed=0):
     """The §5.1 protocol at the paper's scale (see the module docstring)."""
-    from spectral.config import TrainConfig
-
-    return TrainConfig(
+    return paper.section_5_1_config(
         dataset=dataset,
-        network="spectral_pooling",
-        num_blocks=paper.SECTION_5_1_OPEN["num_blocks"],
-        gamma=paper.SECTION_5_1["gamma"],
-        alpha=paper.SECTION_5_1["alpha"],
-        beta=paper.SECTION_5_1["beta"],
-        optimizer="sgd",
-        learning_rate=paper.SECTION_5_1["learning_rate"],
-        momentum=paper.SECTION_5_1["momentum"],
-        weight_decay=paper.SECTION_5_1_OPEN["weight_decay"],
-        lr_drops=paper.SECTION_5_1["lr_drops"],
         epochs=PAPER_EPOCHS,
-        batch_size=paper.SECTION_5_1_OPEN["batch_size"],
-        augment=paper.SECTION_5_1["augment"],
+        lr_drops=paper.SECTION_5_1["lr_drops"],
         test_every_epoch=True,
         loop="device",
         seed=seed,

@@ -313,3 +313,33 @@ def trials_table(trials):
     ).rename(columns=TABLE_COLUMNS)
     frame.index.name = "trial"
     return frame
+
+
+
+def trials_sentence(trials, num_classes=10, margin=0.05):
+    """What the trials of a search show, in one sentence from their
+    validation errors: the best, and whether every trial ended within
+    `margin` of chance (1 - 1/num_classes), when the search cannot rank
+    hyper-parameters at all.
+
+    Example:
+
+    >>> trials_sentence([{"val_error": 0.89}, {"val_error": 0.9}])
+    '2 trials, best validation error 89.00%; every trial ended within 5 pp of chance (90%), so at this size the search cannot rank hyper-parameters.'
+    """
+    errors = [t["val_error"] for t in trials if t.get("val_error") is not None]
+    if not errors:
+        return f"{len(trials)} trials, none finished yet."
+    chance = 1 - 1 / num_classes
+    text = f"{len(trials)} trials, best validation error {min(errors):.2%}"
+    if all(e >= chance - margin for e in errors):
+        return (
+            text + f"; every trial ended within {margin * 100:.0f} pp of "
+            f"chance ({chance:.0%}), so at this size the search cannot rank "
+            "hyper-parameters."
+        )
+    near = sum(e >= chance - margin for e in errors)
+    return text + (
+        f"; {near} of them ended within {margin * 100:.0f} pp of chance "
+        f"({chance:.0%})." if near else "."
+    )

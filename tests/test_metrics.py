@@ -152,3 +152,17 @@ def test_information_findings_follow_the_curves():
     )
     with pytest.raises(ValueError, match="fraction=0.3 is not a point"):
         metrics.error_at_fraction(photos["spectral"], 0.3, tolerance=1e-6)
+
+
+def test_sets_where_spectral_wins_everywhere_share_one_sentence():
+    curves = {
+        "spectral": [(0.0625, 0.12), (0.25, 0.07), (1.0, 0.0)],
+        "max": [(0.0625, 0.20), (0.25, 0.12)],
+        "average": [(0.0625, 0.15), (0.25, 0.09)],
+    }
+    first, second = metrics.information_findings({"A": curves, "B": curves})
+    assert first == (
+        "On both A and B, spectral pooling loses less than max and average "
+        "pooling at every fraction they keep (1/4, 1/16)."
+    )
+    assert second.startswith("Keeping 1/4 of the values, B lose")
