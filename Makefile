@@ -2,6 +2,7 @@
 #   make book                      render the committed record (offline, no execution;
 #                                  installs only Jupyter Book, into .venv-book)
 #   make test                      fast tests on the TensorFlow and JAX backends (CPU)
+#   make test-slow                 the tests marked slow (training runs), both backends
 #   make reproduce PROFILE=smoke   execute every chapter with papermill (see book/params/)
 #   make check-book                check the smoke execution and the rendered pages
 #   make smoke-book                render the smoke execution (_build/smoke) as a book
@@ -17,7 +18,7 @@ PROFILE ?= smoke
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: book smoke-book test reproduce check-book gpu-image-check gpu-record-check clean venv
+.PHONY: book smoke-book test test-slow reproduce check-book gpu-image-check gpu-record-check clean venv
 
 venv: $(STAMP)
 
@@ -28,11 +29,21 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # pytest exits 5 when it collects nothing; make treats that as a failure.
+# `make test` leaves out the tests marked slow (each over ~5 s: training
+# runs, subprocesses); `make test-slow` runs exactly those (CI runs both).
 test: $(STAMP)
+	@test -n "$$SPECTRAL_DATA_DIR" || echo "note: SPECTRAL_DATA_DIR is not set, so the tests that read the real CIFAR-10 copy are skipped (set it to the folder holding cifar10-jpeg.npz)"
 	set -e; for backend in $(BACKENDS); do \
 	  echo "== pytest on the $$backend backend"; \
 	  KERAS_BACKEND=$$backend HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} \
-	    $(BIN)/python -m pytest -m "not notebooks" -p no:cacheprovider $(PYTEST_ARGS); \
+	    $(BIN)/python -m pytest -m "not notebooks and not slow" -p no:cacheprovider --durations=10 $(PYTEST_ARGS); \
+	done
+
+test-slow: $(STAMP)
+	set -e; for backend in $(BACKENDS); do \
+	  echo "== slow tests on the $$backend backend"; \
+	  KERAS_BACKEND=$$backend HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} \
+	    $(BIN)/python -m pytest -m "slow and not notebooks" -p no:cacheprovider --durations=10 $(PYTEST_ARGS); \
 	done
 
 # Executes every chapter with papermill (see book/params/$(PROFILE).yml).

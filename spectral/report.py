@@ -195,7 +195,22 @@ def direction_sentence(row):
     )
     if row.get("size"):
         text += f"; size {row['size']} with the paper's {row['paper']}"
-    return text + "."
+    text += "."
+    if row["direction"] == analysis.NOT_REPRODUCED:
+        valid = [r["regime"] for r in row["regimes"] if r["valid"]]
+        open_ = [
+            f"{r['regime']} ({r['reason']})"
+            for r in row["regimes"]
+            if not r["valid"]
+        ]
+        text += (
+            " Ruled out in the valid regimes ("
+            + "; ".join(valid)
+            + "): the paper's direction at this scale."
+        )
+        if open_:
+            text += " Still open: " + "; ".join(open_) + "."
+    return text
 
 
 def design_frame():

@@ -59,3 +59,15 @@ def test_cost_frame_totals_measured_and_projected_hours():
     parts = frame.drop(index="total")
     assert frame.loc["total", "units"] == parts["units"].sum()
     assert (parts["hours projected"] >= 0).all()
+
+
+def test_a_not_reproduced_sentence_says_what_was_ruled_out_and_what_is_open():
+    row = {"id": "classification", "direction": "not reproduced", "estimate": -0.05,
+           "ci95": [-0.06, -0.04], "n": 5, "paper": "p", "size": None,
+           "primary_regime": "tuned",
+           "regimes": [{"regime": "tuned", "valid": True, "reason": None},
+                       {"regime": "converged", "valid": False,
+                        "reason": "the regime did not over-fit"}]}
+    text = report.direction_sentence(row)
+    assert "Ruled out in the valid regimes (tuned)" in text
+    assert "Still open: converged (the regime did not over-fit)." in text
