@@ -28,6 +28,7 @@ def test_frequency_dropout_step_is_traced_once():
     assert rows[0]["traces"] == 1
 
 
+@pytest.mark.slow
 def test_cases_report_ratios():
     rows = bench.bench_pooling(batch=2, channels=2, repeats=1, quick=True)
     rows += bench.bench_spectral_conv(batch=2, channels=2, repeats=1)
@@ -69,6 +70,7 @@ def test_cli_writes_json(tmp_path, monkeypatch, capsys):
     assert "backend b" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_training_throughput_reports_each_network(tmp_path):
     import keras
 

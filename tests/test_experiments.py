@@ -44,6 +44,7 @@ SMALL = dict(
     ],
     ids=["sp-pooling-sgd", "generic-adam-augment", "deep-spectral"],
 )
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_history(tmp_path, network, extra):
     config = experiments.TrainConfig(network=network, **{**SMALL, **extra})
     dataset = experiments.load_dataset(config)
@@ -66,6 +67,7 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path, network, extra):
     assert rates[2] == pytest.approx(rates[0] / 10)
 
 
+@pytest.mark.slow
 def test_run_files_and_provenance(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
     result = experiments.train(config, tmp_path, verbose=0)
@@ -96,6 +98,7 @@ def test_run_files_and_provenance(tmp_path):
     assert 0.0 <= result.test_error <= 1.0
 
 
+@pytest.mark.slow
 def test_a_run_directory_holds_one_configuration(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
     experiments.train(config, tmp_path, verbose=0)
@@ -106,6 +109,7 @@ def test_a_run_directory_holds_one_configuration(tmp_path):
         experiments.train(config, tmp_path, resume=False, verbose=0)
 
 
+@pytest.mark.slow
 def test_training_learns_the_synthetic_task(tmp_path):
     config = experiments.TrainConfig(
         dataset="synthetic",
@@ -148,6 +152,7 @@ def test_config_round_trips_through_json():
     assert again == config
 
 
+@pytest.mark.slow
 def test_cli_trains_and_resumes(tmp_path, capsys):
     args = [
         str(tmp_path),
@@ -263,6 +268,7 @@ class _Clock:
         return self.now
 
 
+@pytest.mark.slow
 def test_no_epoch_starts_that_would_overrun_the_time_budget(
     tmp_path, monkeypatch
 ):
@@ -285,6 +291,7 @@ def test_no_epoch_starts_that_would_overrun_the_time_budget(
     assert resumed.complete and len(resumed.history) == 3
 
 
+@pytest.mark.slow
 def test_checkpoint_bytes_is_the_size_of_what_train_keeps(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
     experiments.train(config, tmp_path, verbose=0)
@@ -300,6 +307,7 @@ def test_checkpoint_bytes_is_the_size_of_what_train_keeps(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_prune_finished_keeps_unfinished_runs_resumable(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 2})
     done = experiments.train(config, tmp_path / "done", verbose=0)
@@ -319,6 +327,7 @@ def test_data_parallel_is_a_no_op_on_one_device():
     assert experiments.data_parallel() is None
 
 
+@pytest.mark.slow
 def test_run_seeds_trains_each_seed_and_stops_at_a_deadline(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
     results = experiments.run_seeds(config, [0, 1], tmp_path)
@@ -451,6 +460,7 @@ def test_a_second_process_is_refused_and_stale_locks_replaced(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["model", "rng", "history"])
+@pytest.mark.slow
 def test_a_damaged_checkpoint_falls_back_to_the_previous_one(tmp_path, damage):
     config = experiments.TrainConfig(**SMALL)  # 3 epochs
     dataset = experiments.load_dataset(config)
@@ -487,6 +497,7 @@ def test_no_readable_checkpoint_says_how_to_start_over(tmp_path):
 @pytest.mark.parametrize(
     "name,what", [("config.json", "configuration"), ("result.json", "result")]
 )
+@pytest.mark.slow
 def test_corrupt_json_names_the_file_and_the_fix(tmp_path, name, what):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
     experiments.train(config, tmp_path, verbose=0)
@@ -497,6 +508,7 @@ def test_corrupt_json_names_the_file_and_the_fix(tmp_path, name, what):
         experiments.train(config, tmp_path, verbose=0)
 
 
+@pytest.mark.slow
 def test_history_files_are_reconciled_with_the_result(tmp_path):
     """A kill between the last checkpoint and the history write."""
     config = experiments.TrainConfig(**{**SMALL, "epochs": 2})
@@ -514,6 +526,7 @@ def test_history_files_are_reconciled_with_the_result(tmp_path):
     assert json.loads((tmp_path / "history.json").read_text()) == result.history
 
 
+@pytest.mark.slow
 def test_provenance_keeps_every_backend_a_run_trained_with(tmp_path):
     import keras
 
@@ -648,6 +661,7 @@ def test_a_field_added_to_the_config_does_not_orphan_stored_runs():
     assert not experiments.same_config(None, config)
 
 
+@pytest.mark.slow
 def test_train_eval_error_is_logged_in_inference_mode(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1, "train_eval_size": 20})
     result = experiments.train(config, tmp_path / "run", verbose=0)
@@ -661,6 +675,7 @@ def test_train_eval_error_is_logged_in_inference_mode(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_a_diverging_run_stops_complete_with_null_losses(tmp_path):
     config = experiments.TrainConfig(
         **{**SMALL, "learning_rate": 1e6, "momentum": 0.99, "epochs": 3}
@@ -679,6 +694,7 @@ def test_a_diverging_run_stops_complete_with_null_losses(tmp_path):
     assert again.history == result.history
 
 
+@pytest.mark.slow
 def test_a_finished_run_records_its_kernels_sparsity(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1, "conv": "spectral"})
     result = experiments.train(config, tmp_path / "run", verbose=0)

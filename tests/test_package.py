@@ -107,6 +107,7 @@ def test_backend_fallback_only_replaces_a_default_that_cannot_work(
     assert choice == expected
 
 
+@pytest.mark.slow
 def test_import_selects_jax_when_tensorflow_is_missing(tmp_path):
     pytest.importorskip("jax")
     code = (
@@ -183,6 +184,7 @@ def test_complex_inputs_are_refused(make):
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.slow
 def test_readme_snippet_runs_as_written(backend, tmp_path):
     """The README's Python example, in a fresh interpreter per backend."""
     if importlib.util.find_spec(backend) is None:
@@ -205,6 +207,7 @@ def test_readme_snippet_runs_as_written(backend, tmp_path):
 @pytest.mark.parametrize(
     "tool", ["spectral.reproduce", "spectral.study", "spectral.train"]
 )
+@pytest.mark.slow
 def test_command_line_help_does_not_load_keras(tool):
     """`python -m spectral.<tool> --help` answers without importing Keras
     (or TensorFlow), while `import spectral` still registers the layers."""

@@ -107,6 +107,7 @@ def _tiny_units(record_dir=None, data_dir=None):
     ]
 
 
+@pytest.mark.slow
 def test_a_unit_resumes_from_a_packed_bundle(tmp_path, monkeypatch):
     monkeypatch.setattr(paper_record, "units", _tiny_units)
     record, state = tmp_path / "record", tmp_path / "state"

@@ -215,6 +215,7 @@ def test_fft_verdict_refuses_a_non_finite_exactness_row(tmp_path):
         claims.claims(tmp_path, tmp_path)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_config_is_never_resumed(tmp_path):
     small = dict(dataset="synthetic", train_size=32, test_size=16, batch_size=16,
                  num_blocks=1, epochs=2, lr_drops=(), width=0.1)
