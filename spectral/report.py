@@ -363,3 +363,166 @@ def _waiting_config(unit):
     network, size = unit.case.rsplit("-", 1)
     return design.plateau_config(network, int(size[0]), unit.arm,
                                  design.ADAM_START[1], seed)
+
+
+# --------------------------------------------------------------------------
+# Figures of the robustness study (each says so when its runs are missing)
+
+
+def _chosen_runs(runs, experiment, arm):
+    """The finished runs of an arm at its chosen rate, by seed."""
+    if experiment == "tuned":
+        _, names = analysis._tuned_names(runs, arm)
+    else:
+        _, names = analysis._regime_names(runs, arm)
+    return {s: runs[n] for s, n in names.items() if n in runs}
+
+
+def regime_figure(record_dir=None):
+    """The regime diagnostics: per epoch, the inference-mode training error
+    (dashed) and the validation error (solid) of every finished `regime`
+    run at its arm's chosen rate, one colour per arm. Over-fitting shows as
+    the two curves parting."""
+    import matplotlib.pyplot as plt
+
+    from spectral import plotting
+
+    runs = design.design_runs(record_dir)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    with plt.rc_context(plotting.STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 3.6))
+        drawn = False
+        for colour, arm in zip(colours, design.REGIME_ARMS):
+            for i, doc in enumerate(_chosen_runs(runs, "regime", arm).values()):
+                epochs = [r["epoch"] for r in doc["history"]]
+                ax.plot(epochs, [r["val_error"] for r in doc["history"]],
+                        color=colour, lw=1.2, label=arm if i == 0 else None)
+                ax.plot(epochs, [r["train_eval_error"] for r in doc["history"]],
+                        color=colour, lw=1.0, ls="--")
+                drawn = True
+        if drawn:
+            ax.set_xlabel("epoch")
+            ax.set_ylabel("error (solid: validation; dashed: training)")
+            plotting._percent(ax)
+            ax.legend(fontsize=9)
+            plotting._style(ax, integer_x=True)
+        else:
+            plotting._no_data(ax)
+            ax.set_xticks([])
+    return fig
+
+
+def budget_figure(record_dir=None):
+    """The budget trend: max pooling's test error minus spectral pooling's
+    (unitary), in percentage points, against the epochs of training, with
+    95% t intervals over seeds (positive: spectral pooling better)."""
+    import matplotlib.pyplot as plt
+
+    from spectral import plotting
+
+    runs = design.design_runs(record_dir)
+    rate_s = design.tuned_selection(runs, "spectral-ortho").rate
+    rate_m = design.tuned_selection(runs, "max").rate
+    rows = []
+    if rate_s and rate_m:
+        rows, _ = analysis._budget_trend(runs, rate_m, rate_s)
+    points = [(e, m, ci) for e, m, ci, n in rows if n]
+    with plt.rc_context(plotting.STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 3.4))
+        if points:
+            epochs = [p[0] for p in points]
+            means = [100 * p[1] for p in points]
+            low = [100 * (p[1] - p[2][0]) if p[2] else 0 for p in points]
+            high = [100 * (p[2][1] - p[1]) if p[2] else 0 for p in points]
+            ax.errorbar(epochs, means, yerr=[low, high], fmt="o-",
+                        color=plotting.COLOURS["spectral"], capsize=3)
+            ax.axhline(0, color="k", lw=0.8, ls="--")
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(epochs, [str(e) for e in epochs])
+            ax.set_xlabel("epochs of training")
+            ax.set_ylabel("max − spectral test error (pp)")
+            plotting._style(ax)
+        else:
+            plotting._no_data(ax)
+            ax.set_xticks([])
+    return fig
+
+
+def plateau_figure(record_dir=None):
+    """The speed-up to a plateau on the paper's quantity: training loss per
+    epoch (log axis) of every finished spatial (solid) and spectral
+    (dashed) pair, one panel per network and filter size."""
+    import matplotlib.pyplot as plt
+
+    from spectral import plotting
+
+    runs = design.design_runs(record_dir)
+    cases = design.plateau_cases()
+    with plt.rc_context(plotting.STYLE):
+        fig, axes = plt.subplots(3, 2, figsize=(7.2, 7.0), squeeze=False)
+        for ax, (network, size, case) in zip(axes.flat, cases):
+            _, pairs = analysis._plateau_pairs(runs, case)
+            for i, docs in enumerate(pairs.values()):
+                for conv, ls in (("spatial", "-"), ("spectral", "--")):
+                    loss = [r["train_loss"] for r in docs[conv]["history"]]
+                    ax.plot(range(1, len(loss) + 1), loss, ls=ls,
+                            color=plotting.COLOURS[conv], lw=1.1,
+                            alpha=1.0 if i == 0 else 0.5,
+                            label=conv if i == 0 else None)
+            ax.set_title(f"{network.replace('_', ' ')} {size}×{size}")
+            if pairs:
+                ax.set_yscale("log")
+                plotting._plain_log_ticks(ax)
+                plotting._style(ax, integer_x=True)
+            else:
+                plotting._no_data(ax)
+                ax.set_xticks([])
+        for ax in axes[-1]:
+            ax.set_xlabel("epoch")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("training loss")
+        handles = [a for a in axes.flat if a.get_legend_handles_labels()[0]]
+        if handles:
+            handles[0].legend(fontsize=9)
+    return fig
+
+
+def sparsity_figure(record_dir=None):
+    """Filter sparsity: for every finished plateau pair, the spectral run's
+    Hoyer sparsity in spectral coordinates against the spatial run's in
+    spatial coordinates (points above the diagonal: spectral sparser), for
+    the kernels and for the optimiser's momentum."""
+    import matplotlib.pyplot as plt
+
+    from spectral import plotting
+
+    runs = design.design_runs(record_dir)
+    points = {"weights": [], "momentum": []}
+    for _, _, case in design.plateau_cases():
+        _, pairs = analysis._plateau_pairs(runs, case)
+        for docs in pairs.values():
+            a, b = docs["spatial"].get("parameters"), docs["spectral"].get("parameters")
+            if not a or not b:
+                continue
+            for field in points:
+                if all(e[field] for e in list(a.values()) + list(b.values())):
+                    points[field].append((
+                        analysis._weighted(a, field, "spatial"),
+                        analysis._weighted(b, field, "spectral")))
+    with plt.rc_context(plotting.STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.6), squeeze=False)
+        for ax, (field, pts) in zip(axes[0], points.items()):
+            ax.set_title("trained kernels" if field == "weights" else "momentum")
+            if not pts:
+                plotting._no_data(ax)
+                ax.set_xticks([])
+                continue
+            x, y = zip(*pts)
+            ax.plot(x, y, "o", color=plotting.COLOURS["spectral"], ms=4)
+            ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--")
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.set_xlabel("spatial run, spatial coordinates")
+            ax.set_ylabel("spectral run, spectral coord.")
+            plotting._style(ax)
+    return fig

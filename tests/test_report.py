@@ -71,3 +71,32 @@ def test_a_not_reproduced_sentence_says_what_was_ruled_out_and_what_is_open():
     text = report.direction_sentence(row)
     assert "Ruled out in the valid regimes (tuned)" in text
     assert "Still open: converged (the regime did not over-fit)." in text
+
+
+@pytest.mark.parametrize(
+    "figure", ["regime_figure", "budget_figure", "plateau_figure", "sparsity_figure"]
+)
+def test_robustness_figures_read_and_say_when_runs_are_missing(figure, tmp_path):
+    from spectral import plotting
+
+    fig = getattr(report, figure)(tmp_path)  # an empty record
+    texts = [t.get_text() for t in fig.findobj(__import__("matplotlib").text.Text)]
+    assert any("no finished" in t for t in texts)
+    assert plotting.text_overlaps(fig) == []
+    assert plotting.smallest_text_points(fig) >= plotting.MIN_POINTS
+
+
+def test_regime_figure_draws_training_and_validation_curves(tmp_path):
+    from spectral import plotting
+    from spectral import robustness as design
+    from tests.test_robustness import _write
+
+    for arm in design.REGIME_ARMS:
+        for rate, val in zip(design.SGD_START, (0.5, 0.3, 0.4)):
+            history = [{"epoch": e, "val_error": val + 0.1 / e, "train_loss": 1.0,
+                        "train_eval_error": 0.2 / e} for e in range(1, 6)]
+            _write(tmp_path, design.regime_name(arm, rate, 0),
+                   design.regime_config(arm, rate, 0), val, 0.3, history=history)
+    fig = report.regime_figure(tmp_path)
+    assert len(fig.axes[0].lines) == 2 * len(design.REGIME_ARMS)
+    assert plotting.text_overlaps(fig) == []
