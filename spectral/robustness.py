@@ -129,6 +129,13 @@ DEVIATIONS = (
         "format by spectral.claims.write_claims",
         "reason": "presentation only: the same rules and code",
     },
+    {
+        "date": "2026-12-03",
+        "change": "robustness_analysis: the claim rows are built by one "
+        "helper (_claim); checks carry a verdict field",
+        "reason": "removes repeated code; every output is unchanged "
+        "(tests/test_robustness.py)",
+    },
 )
 
 
@@ -657,14 +664,9 @@ def main(argv=None):
     run.add_argument("--state-dir", default=str(study.STATE_DIR))
     args = parser.parse_args(argv)
     if args.command == "status":
-        rows = status()
-        for r in rows:
-            extra = "" if r["minutes"] is None else (
-                f"  {r['minutes']:.1f} min, test error {r['test_error']:.4f}")
-            print(f"{r['state']:>22}  {r['unit']}{extra}")
-        done = [r for r in rows if r["state"] == "finished"]
-        print(f"{len(done)} of {len(rows)} units finished (more may follow "
-              "from the learning-rate rules)")
+        study.print_status(
+            status(), " (more units may follow from the learning-rate rules)"
+        )
         return 0
     from spectral.experiments import git_revision
 

@@ -167,6 +167,31 @@ def _regime(regime, estimate, ci, n, valid, reason=None, **extra):
     }
 
 
+def _claim(claim_id, claim, paper_text, primary, no_effect, regimes, size=None, **extra):
+    """A claim row: the primary regime's estimate, interval and n, the
+    direction by `RULES` (against `no_effect`), the size statement, and
+    every regime."""
+    return {
+        "id": claim_id,
+        "claim": claim,
+        "paper": paper_text,
+        "estimate": primary["estimate"],
+        "ci95": primary["ci95"],
+        "n": primary["n"],
+        "direction": _direction(primary["ci95"], no_effect, primary["valid"]),
+        "size": size,
+        "primary_regime": primary["regime"],
+        **extra,
+        "regimes": regimes,
+    }
+
+
+def _first_study_regime(first_study, reason):
+    return _regime(
+        "first study (one shared learning rate 0.0088)",
+        first_study["mean"], first_study["ci95"], first_study["n"], False, reason)
+
+
 def _paired(runs, names_a, names_b):
     """`b - a` test errors paired by seed: `(mean, ci, n, seeds)`."""
     diffs, seeds = [], []
@@ -308,28 +333,20 @@ def classification_claim(runs, first_study=None):
                 f"budget {epochs} epochs, spectral-ortho vs max", mean, ci, n,
                 n >= 3, None if n >= 3 else f"{n} of 3 seeds finished"))
     if first_study is not None:
-        regimes.append(_regime(
-            "first study (one shared learning rate 0.0088)",
-            first_study["mean"], first_study["ci95"], first_study["n"], False,
-            "no arm's learning rate was tuned"))
-    return {
-        "id": "classification",
-        "claim": "Spectral pooling classifies CIFAR-10 better than max or "
-        "average pooling (§5.1; here in the same network, a comparison the "
-        "paper did not run)",
-        "paper": f"{paper.CIFAR10_ERROR:.1%} CIFAR-10 test error (paper "
-        "scale); no same-network comparison",
-        "estimate": primary["estimate"],
-        "ci95": primary["ci95"],
-        "n": primary["n"],
-        "direction": _direction(primary["ci95"], 0.0, primary["valid"]),
-        "size": None,
-        "primary_regime": primary["regime"],
-        "estimate_meaning": "test error of the spatial arm minus the spectral "
+        regimes.append(_first_study_regime(
+            first_study, "no arm's learning rate was tuned"))
+    return _claim(
+        "classification",
+        "Spectral pooling classifies CIFAR-10 better than max or average "
+        "pooling (§5.1; here in the same network, a comparison the paper did "
+        "not run)",
+        f"{paper.CIFAR10_ERROR:.1%} CIFAR-10 test error (paper scale); no "
+        "same-network comparison",
+        primary, 0.0, regimes,
+        estimate_meaning="test error of the spatial arm minus the spectral "
         "arm's, paired by seed (positive: spectral pooling better)",
-        "budget_trend": trend,
-        "regimes": regimes,
-    }
+        budget_trend=trend,
+    )
 
 
 def frequency_dropout_claim(runs, first_study=None):
@@ -360,25 +377,17 @@ def frequency_dropout_claim(runs, first_study=None):
                            mean, ci, n, False,
                            "this regime was not shown to over-fit"))
     if first_study is not None:
-        regimes.append(_regime(
-            "first study (one shared learning rate 0.0088)",
-            first_study["mean"], first_study["ci95"], first_study["n"], False,
-            "under-fitting regime, no arm's learning rate tuned"))
-    return {
-        "id": "frequency-dropout",
-        "claim": "Frequency dropout lowers the test error (§3.2)",
-        "paper": "used in the paper's best configuration; no ablation reported",
-        "estimate": primary["estimate"],
-        "ci95": primary["ci95"],
-        "n": primary["n"],
-        "direction": _direction(primary["ci95"], 0.0, primary["valid"]),
-        "size": None,
-        "primary_regime": primary["regime"],
-        "overfitting": overfit,
-        "estimate_meaning": "test error without minus with frequency dropout, "
+        regimes.append(_first_study_regime(
+            first_study, "under-fitting regime, no arm's learning rate tuned"))
+    return _claim(
+        "frequency-dropout",
+        "Frequency dropout lowers the test error (§3.2)",
+        "used in the paper's best configuration; no ablation reported",
+        primary, 0.0, regimes,
+        overfitting=overfit,
+        estimate_meaning="test error without minus with frequency dropout, "
         "paired by seed (positive: dropout helps)",
-        "regimes": regimes,
-    }
+    )
 
 
 # --------------------------------------------------------------------------
@@ -448,8 +457,8 @@ def _plateau_pairs(runs, case):
 def speedup_claim(runs, network, first_study=None):
     label = {"generic": "Generic", "deep": "Deep",
              "spectral_pooling": "the §5.1 network"}[network]
-    paper = [PAPER_SPEEDUP[(network, k)] for k in study.FILTER_SIZES]
-    paper_value = float(np.exp(np.mean(np.log(paper))))
+    reported = [PAPER_SPEEDUP[(network, k)] for k in study.FILTER_SIZES]
+    paper_value = float(np.exp(np.mean(np.log(reported))))
     regimes, primary = [], None
     for key, name in (("train_loss", "plateau, training loss"),
                       ("val_error", "plateau, validation error")):
@@ -483,23 +492,18 @@ def speedup_claim(runs, network, first_study=None):
                                first_study.get("median"), first_study.get("ci95"),
                                first_study.get("n", 0), False,
                                "cut off before the spatial runs plateaued"))
-    return {
-        "id": f"speedup-{network.replace('_', '-')}",
-        "claim": f"Spectral parametrisation speeds up convergence of {label} "
-        "with Adam (§5.2)",
-        "paper": f"{paper[0]:g}× (3×3), {paper[1]:g}× (5×5)",
-        "paper_value": paper_value,
-        "estimate": primary["estimate"],
-        "ci95": primary["ci95"],
-        "n": primary["n"],
-        "direction": _direction(primary["ci95"], 1.0, primary["valid"]),
-        "size": _size(primary["ci95"], paper_value) if primary["valid"] else None,
-        "primary_regime": primary["regime"],
-        "estimate_meaning": "geometric mean over filter sizes and seeds of "
+    return _claim(
+        f"speedup-{network.replace('_', '-')}",
+        f"Spectral parametrisation speeds up convergence of {label} with "
+        "Adam (§5.2)",
+        f"{reported[0]:g}× (3×3), {reported[1]:g}× (5×5)",
+        primary, 1.0, regimes,
+        size=_size(primary["ci95"], paper_value) if primary["valid"] else None,
+        paper_value=paper_value,
+        estimate_meaning="geometric mean over filter sizes and seeds of "
         "S = spatial epoch / spectral epoch to the spatial run's best "
         "training loss up to its plateau",
-        "regimes": regimes,
-    }
+    )
 
 
 def _weighted(parameters, field, basis):
@@ -535,22 +539,15 @@ def sparsity_claim(runs):
                                None if n >= 6 and key != "basis" else
                                ("a control, not the claim" if key == "basis"
                                 else f"{n} of at least 6 pairs")))
-    primary = regimes[0]
-    return {
-        "id": "filter-sparsity",
-        "claim": "Spectrally parametrised filters are sparser, and fewer "
-        "parameters carry momentum (§4, Fig. 3)",
-        "paper": "histograms only (no number)",
-        "estimate": primary["estimate"],
-        "ci95": primary["ci95"],
-        "n": primary["n"],
-        "direction": _direction(primary["ci95"], 0.0, primary["valid"]),
-        "size": None,
-        "primary_regime": primary["regime"],
-        "estimate_meaning": "Hoyer sparsity of the spectral run in spectral "
+    return _claim(
+        "filter-sparsity",
+        "Spectrally parametrised filters are sparser, and fewer parameters "
+        "carry momentum (§4, Fig. 3)",
+        "histograms only (no number)",
+        regimes[0], 0.0, regimes,
+        estimate_meaning="Hoyer sparsity of the spectral run in spectral "
         "coordinates minus the spatial run's in spatial coordinates, paired",
-        "regimes": regimes,
-    }
+    )
 
 
 def any_output_size_claim(runs):

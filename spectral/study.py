@@ -1503,6 +1503,22 @@ def status(record_dir=None):
     return rows
 
 
+def print_status(rows, note=""):
+    """Prints `status()` rows (of this study or the robustness study), one
+    line each, then the count of finished units and their hours."""
+    done = [r for r in rows if r["state"] == "finished"]
+    for r in rows:
+        extra = ""
+        if r["minutes"] is not None:
+            extra = f"  {r['minutes']:.1f} min, test error {r['test_error']:.4f}"
+        print(f"{r['state']:>22}  {r['unit']}{extra}")
+    total = sum(r["minutes"] for r in done)
+    print(
+        f"{len(done)} of {len(rows)} units finished, "
+        f"{total / 60:.2f} h of compute{note}"
+    )
+
+
 def main(argv=None):
     """`python -m spectral.study status|run`."""
     parser = argparse.ArgumentParser(
@@ -1550,23 +1566,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.command == "status":
-        rows = status()
-        done = [r for r in rows if r["state"] == "finished"]
-        for r in rows:
-            extra = (
-                ""
-                if r["minutes"] is None
-                else (
-                    f"  {r['minutes']:.1f} min, "
-                    f"test error {r['test_error']:.4f}"
-                )
-            )
-            print(f"{r['state']:>22}  {r['unit']}{extra}")
-        total = sum(r["minutes"] for r in done)
-        print(
-            f"{len(done)} of {len(rows)} units finished, "
-            f"{total / 60:.2f} h of compute"
-        )
+        print_status(status())
         return 0
     if args.command == "summarize":
         written = summarize()
