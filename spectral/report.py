@@ -526,3 +526,15 @@ def sparsity_figure(record_dir=None):
             ax.set_ylabel("spectral run, spectral coord.")
             plotting._style(ax)
     return fig
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.report has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)

@@ -267,27 +267,40 @@ def data_source_of(document):
     return None
 
 
-def result_files_table(results_dir):
+def result_files_table(results_dir, **more):
     """One row per result file of a record (`pandas.DataFrame`): its data
     source, the commit (12 characters), backend, device and date (day) of
-    its provenance. `reproduce.json`, the runner's log, is left out."""
+    its provenance. `reproduce.json`, the runner's log, is left out.
+
+    Args:
+        results_dir: a folder of result files (a profile's record), or a
+            dict `{label: folder}` of several; a row's name is
+            `label/file` (the file's name alone for a plain folder).
+        **more: unused; reserved.
+
+    A file without provenance (the preregistration names its commit and
+    date itself) shows those; a field nobody recorded shows "—".
+    """
     import pandas as pd
 
+    folders = results_dir if isinstance(results_dir, dict) else {"": results_dir}
     rows = {}
-    for path in sorted(Path(results_dir).glob("*.json")):
-        if path.name == "reproduce.json":
-            continue
-        document = jsonio.read_json(
-            path, "a chapter's result file", "Re-execute its chapter."
-        )
-        info = document.get("provenance", {})
-        rows[path.name] = {
-            "data": data_source_of(document) or "none (no data read)",
-            "commit": (info.get("git_sha") or "unknown")[:12],
-            "backend": info.get("backend"),
-            "device": info.get("device"),
-            "date": (info.get("date") or "")[:10],
-        }
+    for label, folder in folders.items():
+        for path in sorted(Path(folder).glob("*.json")):
+            if path.name == "reproduce.json":
+                continue
+            document = jsonio.read_json(
+                path, "a result file of the record", "Re-execute its chapter."
+            )
+            info = document.get("provenance") or {}
+            commit = info.get("git_sha") or document.get("commit") or "—"
+            rows[f"{label}/{path.name}" if label else path.name] = {
+                "data": data_source_of(document) or "none (no data read)",
+                "commit": commit[:12],
+                "backend": info.get("backend") or "—",
+                "device": info.get("device") or "—",
+                "date": (info.get("date") or document.get("date") or "—")[:10],
+            }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "file"
     return table

@@ -343,3 +343,15 @@ def trials_sentence(trials, num_classes=10, margin=0.05):
         f"; {near} of them ended within {margin * 100:.0f} pp of chance "
         f"({chance:.0%})." if near else "."
     )
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(
+        "spectral.search has no command line; the commands are "
+        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
+        "spectral.paper_record, spectral.reproduce and spectral.bench.",
+        file=sys.stderr,
+    )
+    sys.exit(2)
