@@ -55,6 +55,7 @@ def test_values_equal_keras_and_naive_loops(shape, mode, rng):
 
 
 @pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.slow
 def test_gradient_equals_keras(mode, rng):
     x = rng.standard_normal((2, 15, 14, 3)).astype("float32")
     weights = rng.standard_normal((2, 12, 9, 3)).astype("float32")

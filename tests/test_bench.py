@@ -169,6 +169,7 @@ def test_pooling_text_reads_the_rows():
     )
 
 
+@pytest.mark.slow
 def test_pooling_rows_stay_out_of_the_fft_figure():
     """Chapter 5 plots the rows that have an `input_size` and a
     `kernel_size`; pooling rows must not look like FFT rows."""

@@ -223,6 +223,7 @@ def test_batches_are_scaled_and_reshuffled_per_epoch():
     assert sorted(first) == list(range(10)) and list(first) != list(other)
 
 
+@pytest.mark.slow
 def test_preprocessing_standardises_and_augments_only_in_training():
     images = data.synthetic_images(16, 4, seed=0).x_train
     mean, variance = data.channel_statistics(images)

@@ -52,6 +52,7 @@ def _max_difference(a, b):
 
 @needs_jax
 @pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.slow
 def test_device_epochs_compute_the_fit_steps(case):
     from spectral import device_loop
 
@@ -109,6 +110,7 @@ def test_device_loop_run_resumes_to_the_same_history(tmp_path):
 
 
 @needs_jax
+@pytest.mark.slow
 def test_mixed_bfloat16_keeps_variables_and_fourier_math_in_float32(tmp_path):
     config = experiments.TrainConfig(
         **{**SMALL, "epochs": 1}, loop="device", precision="mixed_bfloat16"

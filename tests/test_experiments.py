@@ -241,6 +241,7 @@ def test_killed_process_resumes_to_the_same_history(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_read_back_without_its_model_or_data(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 1})
     first = experiments.train(config, tmp_path, verbose=0)
@@ -354,6 +355,7 @@ def test_write_result_adds_provenance(tmp_path):
     assert stored["provenance"]["backend"]
 
 
+@pytest.mark.slow
 def test_spatial_and_spectral_runs_see_the_same_augmentation():
     """An earlier reproduction augmented its spatial baseline differently."""
     dataset = data.synthetic_images(16, 4, seed=0)
@@ -406,6 +408,7 @@ def test_config_accepts_numpy_scalars():
     json.dumps(config.to_dict())
 
 
+@pytest.mark.slow
 def test_a_failed_start_leaves_no_config(tmp_path):
     """A start that fails building the model can be fixed and rerun."""
     config = experiments.TrainConfig(
@@ -426,6 +429,7 @@ def test_a_failed_start_leaves_no_config(tmp_path):
     assert experiments.train(fixed, tmp_path / "run").complete
 
 
+@pytest.mark.slow
 def test_a_second_process_is_refused_and_stale_locks_replaced(tmp_path):
     import platform
 
@@ -486,6 +490,7 @@ def test_a_damaged_checkpoint_falls_back_to_the_previous_one(tmp_path, damage):
     assert json.loads((run / "history.json").read_text()) == resumed.history
 
 
+@pytest.mark.slow
 def test_no_readable_checkpoint_says_how_to_start_over(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 2})
     experiments.train(config, tmp_path, verbose=0, max_epochs=1)

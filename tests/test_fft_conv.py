@@ -36,6 +36,7 @@ from tests.oracles import assert_close
     ],
     ids=["basic", "same-even-relu", "first-nobias"],
 )
+@pytest.mark.slow
 def test_contract(init_kwargs, input_shape, expected):
     weights = 1 if init_kwargs.get("use_bias") is False else 2
     run_layer_test(
@@ -59,6 +60,7 @@ CASES = [
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("kernel_size,padding", CASES, ids=str)
+@pytest.mark.slow
 def test_outputs_and_gradients_equal_conv2d(
     rng, kernel_size, padding, data_format
 ):

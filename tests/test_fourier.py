@@ -34,6 +34,7 @@ CASES = [(s, o) for s in SIZES for o in _pairs(s)]
 
 @pytest.mark.parametrize("method", ["fft", "matmul"])
 @pytest.mark.parametrize("shape,output_size", CASES, ids=str)
+@pytest.mark.slow
 def test_spectral_pool_matches_scipy_resample(rng, shape, output_size, method):
     x = rng.normal(size=(2,) + shape + (3,)).astype("float32")
     y = fourier.spectral_pool(x, output_size, method=method)
@@ -137,6 +138,7 @@ def test_sign_is_kept_real_part_not_absolute_value(rng):
 
 
 @given(data=st.data())
+@pytest.mark.slow
 def test_any_output_size_is_honoured(data):
     """Odd sizes are never bumped; shapes and values follow the oracle."""
     h = data.draw(st.integers(1, 17), label="height")
@@ -154,6 +156,7 @@ def test_any_output_size_is_honoured(data):
 @pytest.mark.parametrize(
     "shape,output_size", [((8, 9), (4, 6)), ((7, 6), (3, 3))], ids=str
 )
+@pytest.mark.slow
 def test_gradient_is_the_adjoint(rng, shape, output_size, method):
     """The backward pass is the transpose of the forward linear map."""
     x = rng.normal(size=(1,) + shape + (1,)).astype("float32")
@@ -239,6 +242,7 @@ def test_spectral_parameters_do_not_mix_channels(rng):
 @pytest.mark.parametrize(
     "kernel_size", [(1, 1), (3, 3), (4, 4), (2, 5), (7, 6)], ids=str
 )
+@pytest.mark.slow
 def test_fft_conv2d_matches_direct_correlation(rng, kernel_size, padding):
     x = rng.normal(size=(2, 9, 10, 3)).astype("float32")
     kernel = rng.normal(size=kernel_size + (3, 4)).astype("float32")
@@ -249,6 +253,7 @@ def test_fft_conv2d_matches_direct_correlation(rng, kernel_size, padding):
         assert_close(y, oracles.conv2d_valid(x, kernel), size=9 * 10 * 3)
 
 
+@pytest.mark.slow
 def test_fft_conv2d_is_linear_not_circular():
     """An impulse at a corner must not wrap around to the far side."""
     x = np.zeros((1, 6, 6, 1), "float32")

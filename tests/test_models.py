@@ -98,6 +98,7 @@ def test_parameter_counts(kwargs, expected, conv):
 
 @pytest.mark.parametrize("network", ["spectral_pooling", "generic", "deep"])
 @pytest.mark.parametrize("filter_size", [3, 5])
+@pytest.mark.slow
 def test_spatial_and_spectral_start_as_the_same_function(network, filter_size):
     x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
     outputs = []
@@ -171,6 +172,7 @@ def test_errors(kwargs, match):
 
 
 @pytest.mark.parametrize("network", ["spectral_pooling", "generic", "deep"])
+@pytest.mark.slow
 def test_width_scales_every_layer(network):
     full = models.build_model(network, num_blocks=3)
     quarter = models.build_model(network, num_blocks=3, width=0.25)
@@ -217,6 +219,7 @@ def test_pooling_arms_share_sizes_and_initial_weights(pooling):
 
 
 @pytest.mark.parametrize("pooling", ["max", "spectral"])
+@pytest.mark.slow
 def test_modern_network_halves_the_map(pooling):
     model = models.build_model("modern", pooling=pooling, width=0.25)
     sizes = [
@@ -267,6 +270,7 @@ def test_out_of_range_arguments_are_refused_at_construction(kwargs, match):
 
 
 @pytest.mark.parametrize("network", ["spectral_pooling", "generic", "deep", "modern"])
+@pytest.mark.slow
 def test_pooling_norm_reaches_every_spectral_pooling_layer(network):
     model = models.build_model(network, pooling="spectral", width=0.1, num_blocks=2,
                         pooling_norm="ortho")

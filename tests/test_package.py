@@ -20,6 +20,7 @@ from spectral import layers
 from tests.oracles import assert_close
 
 
+@pytest.mark.slow
 def test_model_with_all_four_layers_saves_and_reloads(tmp_path, rng):
     inputs = keras.Input((16, 16, 3))
     x = layers.SpectralConv2D(8, 3, padding="same", activation="relu")(inputs)
@@ -66,6 +67,7 @@ def test_public_names_are_documented(module):
 
 
 @pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
+@pytest.mark.slow
 def test_doctests(module):
     globs = {"np": np, "ops": ops, **vars(module)}
     result = doctest.testmod(
