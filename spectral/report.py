@@ -285,8 +285,6 @@ def unit_seconds(unit, first_runs):
     parametrisation) times the unit's image passes. The first study's max
     arm ran before the faster adaptive max pooling, so max units are
     over-estimated."""
-    from spectral.robustness import plateau_config  # noqa: F401
-
     config = unit.config
     if unit.experiment == "plateau":
         network, size = config.network, config.filter_size

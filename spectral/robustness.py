@@ -620,9 +620,8 @@ def read_preregistration(record_dir=None):
 def write_preregistration(record_dir=None, commit=None, date=None):
     """Writes `record_dir/preregistration.json` once (never overwrites)."""
     import datetime
-    import json
 
-    from spectral.experiments import _write_atomic
+    from spectral import jsonio
 
     path = Path(record_dir or study.RECORD_DIR) / RECORD_FILE
     if path.exists():
@@ -634,8 +633,7 @@ def write_preregistration(record_dir=None, commit=None, date=None):
         commit,
         date or datetime.datetime.now(datetime.timezone.utc).isoformat(),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, json.dumps(document, indent=1, allow_nan=False))
+    jsonio.write_json(path, document, indent=1)
     return document
 
 
