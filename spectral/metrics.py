@@ -291,8 +291,9 @@ def convergence_speedup(spatial_errors, spectral_errors):
 
     Returns:
         A dict with `target_error`, `spatial_epoch`, `spectral_epoch` and
-        `speedup` (a float; `nan` when the spectral run never reaches the
-        target, with `spectral_epoch` None).
+        `speedup` (a float; None when the spectral run never reaches the
+        target, with `spectral_epoch` None: the speed-up is then undefined,
+        and None keeps the result standard JSON).
 
     Raises:
         ValueError: if a history is empty or the final spatial error is NaN.
@@ -314,12 +315,50 @@ def convergence_speedup(spatial_errors, spectral_errors):
         raise ValueError("The spatial run's final error is NaN.")
     spatial_epoch = first_epoch_reaching(spatial_errors, target)
     spectral_epoch = first_epoch_reaching(spectral_errors, target)
-    speedup = spatial_epoch / spectral_epoch if spectral_epoch else float("nan")
+    speedup = spatial_epoch / spectral_epoch if spectral_epoch else None
     return {
         "target_error": target,
         "spatial_epoch": spatial_epoch,
         "spectral_epoch": spectral_epoch,
         "speedup": speedup,
+    }
+
+
+def mean_speedup(per_seed):
+    """Mean of per-seed convergence speed-ups over the seeds that reached
+    the target, with the counts a reader needs to weigh it.
+
+    Args:
+        per_seed: list of `convergence_speedup` results (one per seed).
+
+    Returns:
+        A dict with `mean` (float over the seeds whose spectral run reached
+        the spatial run's final error; None when none did), `reached` (how
+        many did) and `n` (how many seeds).
+
+    Raises:
+        ValueError: if `per_seed` is empty or an entry has no `speedup`.
+
+    Example:
+
+    >>> runs = [convergence_speedup([0.5, 0.2], [0.3, 0.2]),
+    ...         convergence_speedup([0.5, 0.2], [0.6, 0.4])]
+    >>> mean_speedup(runs)
+    {'mean': 1.0, 'reached': 1, 'n': 2}
+    """
+    if len(per_seed) == 0:
+        raise ValueError("Expected at least one per-seed speed-up. Received none.")
+    missing = [i for i, r in enumerate(per_seed) if "speedup" not in r]
+    if missing:
+        raise ValueError(
+            "Expected `convergence_speedup` results with a `speedup` entry. "
+            f"Received entries without one at positions {missing}."
+        )
+    values = [float(r["speedup"]) for r in per_seed if r["speedup"] is not None]
+    return {
+        "mean": float(np.mean(values)) if values else None,
+        "reached": len(values),
+        "n": len(per_seed),
     }
 
 

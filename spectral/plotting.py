@@ -432,7 +432,8 @@ def speedup_grid(panels):
     Args:
         panels: list of dicts with `title`, `spatial` and `spectral` (lists
             of per-epoch errors), and the `speedup` dict of
-            `spectral.metrics.convergence_speedup`.
+            `spectral.metrics.convergence_speedup` (a None speed-up, the
+            spectral run never reaching the target, is titled so).
     """
     columns = 2
     rows = -(-len(panels) // columns)
@@ -452,8 +453,11 @@ def speedup_grid(panels):
                 ms=5,
             )
         ax.axhline(result["target_error"], color="k", lw=0.6, ls=":")
+        speedup = result["speedup"]
         ax.set_title(
-            f"{panel['title']}: speed-up {result['speedup']:.2f}", fontsize=9
+            f"{panel['title']}: "
+            + ("target not reached" if speedup is None else f"speed-up {speedup:.2f}"),
+            fontsize=9,
         )
         ax.set_xlabel("epoch", fontsize=9)
         ax.set_ylabel("test error", fontsize=9)

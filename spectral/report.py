@@ -213,6 +213,37 @@ def direction_sentence(row):
     return text
 
 
+def speedup_case_sentence(case, label):
+    """One sentence on a chapter execution's speed-up case (an entry of
+    `speedup.json`'s `cases`): the mean over the seeds whose spectral run
+    reached the spatial run's final error, how many did, and the paper's
+    value; or that no seed reached it, so the speed-up is undefined.
+
+    Example:
+
+    >>> speedup_case_sentence({"mean_speedup": 2.5, "seeds_reaching_target": 1,
+    ...     "per_seed": [{}, {}], "paper": 4.8}, "The Deep network")
+    "The Deep network measured a speed-up of 2.50 here (1 of 2 seeds reached the spatial run's final error) against the paper's 4.8."
+    """
+    n = len(case["per_seed"])
+    reached = case["seeds_reaching_target"]
+    if case["mean_speedup"] is None:
+        return (
+            f"{label[0].upper() + label[1:]}: the spectral run never reached "
+            f"the spatial run's final error in {'its one seed' if n == 1 else f'any of {n} seeds'} "
+            f"here, so its speed-up is undefined at this size; the paper reports "
+            f"{case['paper']}."
+        )
+    seeds = (
+        "one seed" if n == 1 else f"{reached} of {n} seeds reached the spatial run's final error"
+    )
+    return (
+        f"{label[0].upper() + label[1:]} measured a speed-up of "
+        f"{case['mean_speedup']:.2f} here ({seeds}) against the paper's "
+        f"{case['paper']}."
+    )
+
+
 def design_frame():
     """The robustness study's design, one row per experiment."""
     import pandas as pd

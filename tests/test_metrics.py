@@ -1,6 +1,6 @@
 """Tests of `spectral.metrics`."""
 
-import math
+import json
 
 import numpy as np
 import pytest
@@ -105,7 +105,35 @@ def test_convergence_speedup_on_hand_made_histories(
 
 def test_speedup_when_the_spectral_run_never_reaches_the_target():
     result = metrics.convergence_speedup([0.5, 0.2], [0.6, float("nan"), 0.3])
-    assert result["spectral_epoch"] is None and math.isnan(result["speedup"])
+    assert result["spectral_epoch"] is None and result["speedup"] is None
+    # None, not NaN: the result goes into standard JSON as it is.
+    json.dumps(result, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    "spectral_runs,expected",
+    [
+        ([[0.3, 0.2], [0.2, 0.1]], {"mean": 1.5, "reached": 2, "n": 2}),
+        ([[0.3, 0.2], [0.6, 0.4]], {"mean": 1.0, "reached": 1, "n": 2}),
+        ([[0.6, 0.4], [0.6, 0.3]], {"mean": None, "reached": 0, "n": 2}),
+    ],
+    ids=["all-reach", "one-reaches", "none-reach"],
+)
+def test_mean_speedup_averages_the_seeds_that_reached_the_target(
+    spectral_runs, expected
+):
+    per_seed = [metrics.convergence_speedup([0.5, 0.2], s) for s in spectral_runs]
+    assert metrics.mean_speedup(per_seed) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "per_seed,match",
+    [([], "at least one"), ([{"target_error": 0.2}], "without one at positions \\[0\\]")],
+    ids=["empty", "no-speedup"],
+)
+def test_mean_speedup_errors(per_seed, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.mean_speedup(per_seed)
 
 
 @pytest.mark.parametrize(

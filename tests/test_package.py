@@ -259,3 +259,17 @@ def test_the_papers_facts_are_defined_once():
         assert getattr(protocol, field) == paper.SECTION_5_1[field], field
     defaults = config.TrainConfig()
     assert defaults.learning_rate == paper.SECTION_5_1["learning_rate"]
+
+
+# The library's other modules with examples in their docstrings: each example
+# runs as written (no extra globals), so a changed contract fails here.
+DOCTESTED = ["adaptive", "bench", "claims", "data", "experiments", "metrics",
+             "models", "report", "reproduce", "robustness", "robustness_analysis",
+             "search", "sparsity", "study"]
+
+
+@pytest.mark.parametrize("name", DOCTESTED)
+def test_library_docstring_examples_run(name):
+    module = importlib.import_module(f"spectral.{name}")
+    result = doctest.testmod(module, verbose=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

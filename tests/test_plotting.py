@@ -149,6 +149,22 @@ def test_figures_share_the_book_style_without_changing_global_state():
     assert before == after
 
 
+@pytest.mark.parametrize(
+    "spectral,title",
+    [([0.2, 0.1], "t: speed-up 2.00"), ([0.6, 0.4], "t: target not reached")],
+    ids=["reached", "not-reached"],
+)
+def test_speedup_panel_title_states_the_speedup_or_that_it_is_undefined(
+    spectral, title
+):
+    panel = {"title": "t", "spatial": [0.5, 0.3], "spectral": spectral,
+             "speedup": metrics.convergence_speedup([0.5, 0.3], spectral)}
+    ax = plotting.speedup_grid([panel]).axes[0]
+    assert ax.get_title() == title
+    assert [line.get_marker() for line in ax.lines].count("D") == (
+        panel["speedup"]["speedup"] is not None)
+
+
 def test_speedup_marker_is_the_spectral_colour_and_log_ticks_are_plain():
     panel = {
         "title": "t",

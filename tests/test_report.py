@@ -100,3 +100,22 @@ def test_regime_figure_draws_training_and_validation_curves(tmp_path):
     fig = report.regime_figure(tmp_path)
     assert len(fig.axes[0].lines) == 2 * len(design.REGIME_ARMS)
     assert plotting.text_overlaps(fig) == []
+
+
+@pytest.mark.parametrize(
+    "case,expected",
+    [
+        ({"mean_speedup": 1.5, "seeds_reaching_target": 2, "per_seed": [{}] * 3,
+          "paper": 4.8},
+         "The Deep net measured a speed-up of 1.50 here (2 of 3 seeds reached "
+         "the spatial run's final error) against the paper's 4.8."),
+        ({"mean_speedup": None, "seeds_reaching_target": 0, "per_seed": [{}] * 2,
+          "paper": 4.8},
+         "The Deep net: the spectral run never reached the spatial run's final "
+         "error in any of 2 seeds here, so its speed-up is undefined at this "
+         "size; the paper reports 4.8."),
+    ],
+    ids=["reached", "never-reached"],
+)
+def test_speedup_case_sentence_states_the_mean_or_that_it_is_undefined(case, expected):
+    assert report.speedup_case_sentence(case, "the Deep net") == expected
