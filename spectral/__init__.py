@@ -18,12 +18,15 @@ The modules, in the direction data flows:
   (Bayesian search);
 * measurements: `spectral.metrics` (approximation loss, speed-up),
   `spectral.sparsity` (filter sparsity), `spectral.bench` (timings);
-* the record: `spectral.study` (the first laptop study),
+* the record: `spectral.record` (store, intervals, the first laptop
+  study's design, runner, statistics, summary files, command lines),
   `spectral.robustness` and `spectral.robustness_analysis` (the
   preregistered robustness study and its verdict rules), `spectral.claims`
-  (verdicts), `spectral.paper_record` (the GPU record);
-* the book: `spectral.report` (verdict tables), `spectral.plotting`
-  (figures), `spectral.reproduce` (executes the chapters with papermill);
+  (the first study's verdicts), `spectral.paper_record` (the GPU record),
+  `spectral.study` (the first study's public names, for the chapters);
+* the book: `spectral.report` (verdict tables), `spectral.study_report`
+  (the first study's tables and figures), `spectral.plotting` (figures),
+  `spectral.reproduce` (executes the chapters with papermill);
 * files: `spectral.jsonio` (atomic, standard JSON).
 
 Backend: whatever Keras is configured to use. When nothing is configured and

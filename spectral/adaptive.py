@@ -177,10 +177,6 @@ def adaptive_pool(x, output_size, mode="max", data_format="channels_last"):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.adaptive has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.adaptive"))

@@ -25,7 +25,6 @@ the first measurement to make on an accelerator.
 """
 
 import argparse
-import json
 import statistics
 import sys
 import time

@@ -14,7 +14,10 @@ import sys
 from pathlib import Path
 
 from spectral import paper
-from spectral import study
+from spectral.record import laptop
+from spectral.record import stats
+from spectral.record import store
+from spectral.record import summaries
 
 REPRODUCED = "reproduced"
 PARTIAL = "partially reproduced"
@@ -45,7 +48,7 @@ RULE = (
     "claim without runs in the record, it reads *not tested at this "
     "scale*, with the estimate so far."
 )
-SPEEDUP_CASES = len(study.SPEEDUP_NETWORKS) * len(study.FILTER_SIZES)
+SPEEDUP_CASES = len(laptop.SPEEDUP_NETWORKS) * len(laptop.FILTER_SIZES)
 INFORMATION_CLAIM = (
     "Spectral pooling keeps more of an image than max pooling at the same "
     "number of parameters (Fig. 4a)"
@@ -127,9 +130,9 @@ def claims(record_dir=None, chapter_results=None):
         chapter_results: the folder holding `information.json` (chapter 2)
             and `bench.json` (chapter 5); defaults to `record_dir`.
     """
-    record_dir = Path(record_dir or study.RECORD_DIR)
+    record_dir = Path(record_dir or store.RECORD_DIR)
     chapter_results = Path(chapter_results or record_dir)
-    runs = study.record_runs(record_dir)
+    runs = laptop.record_runs(record_dir)
     for name, doc in runs.items():
         value = doc.get("test_error")
         if not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -138,8 +141,8 @@ def claims(record_dir=None, chapter_results=None):
                 "verdicts need finite test errors. Restore the run file "
                 "from git or train the unit again."
             )
-    pooling = study.pooling_summary(runs)
-    speed = study.speedup_summary(runs)
+    pooling = summaries.pooling_summary(runs)
+    speed = summaries.speedup_summary(runs)
     rows = []
 
     info = _read(chapter_results / "information.json")
@@ -196,7 +199,7 @@ def claims(record_dir=None, chapter_results=None):
             f"CIFAR-10 test error {paper.CIFAR10_ERROR:.1%} (CIFAR-100 "
             f"{paper.CIFAR100_ERROR:.1%}), below max-pooling "
             "networks; the paper's own numbers are not tested at this scale",
-            study.scale("pooling"),
+            laptop.scale("pooling"),
             difference["mean"],
             difference["ci95"],
             difference["n"],
@@ -204,7 +207,7 @@ def claims(record_dir=None, chapter_results=None):
                 difference["mean"],
                 difference["ci95"],
                 n=difference["n"],
-                required=len(study.SEEDS["pooling"]),
+                required=len(laptop.SEEDS["pooling"]),
             ),
             compared_with=best_other,
             estimate_meaning="test error of the other arm minus spectral "
@@ -219,7 +222,7 @@ def claims(record_dir=None, chapter_results=None):
             "Frequency dropout lowers the test error of the spectral pooling "
             "network (§3.2)",
             "used in the paper's best configuration; no ablation reported",
-            study.scale("pooling"),
+            laptop.scale("pooling"),
             dropout["mean"],
             dropout["ci95"],
             dropout["n"],
@@ -227,7 +230,7 @@ def claims(record_dir=None, chapter_results=None):
                 dropout["mean"],
                 dropout["ci95"],
                 n=dropout["n"],
-                required=len(study.SEEDS["pooling"]),
+                required=len(laptop.SEEDS["pooling"]),
             ),
             estimate_meaning="test error without minus with frequency dropout, "
             "paired by seed (positive: dropout helps)",
@@ -244,7 +247,7 @@ def claims(record_dir=None, chapter_results=None):
             if case["optimizer"] == optimizer
             for v in case["speedup"]["1.0"]["per_seed"]
         ]
-        median, ci = study.median_interval(values) if values else (None, None)
+        median, ci = stats.median_interval(values) if values else (None, None)
         if optimizer == "adam":
             rows.append(
                 _row(
@@ -253,7 +256,7 @@ def claims(record_dir=None, chapter_results=None):
                     "(§5.2)",
                     "speed-up 2.2–5.1× (Deep, Generic, Sp. pooling; "
                     "3×3 and 5×5)",
-                    study.scale("speedup"),
+                    laptop.scale("speedup"),
                     median,
                     ci,
                     len(values),
@@ -262,7 +265,7 @@ def claims(record_dir=None, chapter_results=None):
                         ci,
                         no_effect=1.0,
                         n=len(values),
-                        required=SPEEDUP_CASES * len(study.SEEDS["speedup"]),
+                        required=SPEEDUP_CASES * len(laptop.SEEDS["speedup"]),
                     ),
                     estimate_meaning="median over networks, filter sizes and "
                     "seeds of S = spatial epoch / spectral epoch to reach the "
@@ -327,8 +330,8 @@ def _sgd_control_row(claim_id, speed, sgd_speedup, sgd_speedups=()):
     identity = [g for case in sgd for g in case["train_loss_gap"]]
     floors = [g for case in sgd for g in case["noise_floor_gap"]]
     adam_gaps = [g for case in adam for g in case["train_loss_gap"]]
-    median, ci = study.median_interval(ratios) if ratios else (None, None)
-    required = SPEEDUP_CASES * len(study.SEEDS["speedup"])
+    median, ci = stats.median_interval(ratios) if ratios else (None, None)
+    required = SPEEDUP_CASES * len(laptop.SEEDS["speedup"])
     if median is None or len(ratios) < required or ci is None:
         verdict = NOT_TESTED
     elif ci[1] <= NOISE_FLOOR_FACTOR:
@@ -362,7 +365,7 @@ def _sgd_control_row(claim_id, speed, sgd_speedup, sgd_speedups=()):
         "Under plain SGD the spectral parametrisation changes nothing (an "
         "orthonormal change of coordinates)",
         "stated in §4 (no experiment)",
-        study.scale("speedup", measure="gap"),
+        laptop.scale("speedup", measure="gap"),
         median,
         ci,
         len(ratios),
@@ -377,22 +380,6 @@ def _sgd_control_row(claim_id, speed, sgd_speedup, sgd_speedups=()):
         if ratios or not identity
         else "its rounding-only runs are pending; so far "
         + "; ".join(parts[1:]),
-    )
-
-
-def write_claims(record_dir=None, chapter_results=None, write_result=None):
-    """Writes `claims.json` and returns it: `{"rule", "claims", "checks"}`
-    of `spectral.robustness_analysis.claims_document` (every claim with its
-    direction, size and regimes; the implementation checks apart).
-    `write_result` defaults to `spectral.experiments.write_result`."""
-    from spectral import robustness_analysis
-
-    if write_result is None:
-        from spectral.experiments import write_result
-    record_dir = Path(record_dir or study.RECORD_DIR)
-    return write_result(
-        record_dir / "claims.json",
-        robustness_analysis.claims_document(record_dir, chapter_results),
     )
 
 
@@ -505,41 +492,12 @@ def claims_table(record_dir=None, chapter_results=None, compact=False):
     )
 
 
-def main(argv=None):
-    """`python -m spectral.claims`: the verdicts of a record, one per line."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m spectral.claims",
-        description="Print the verdict of every claim and check computed from "
-        "the record (what claims.json holds; nothing is written).",
-    )
-    parser.add_argument("--record-dir", default=str(study.RECORD_DIR))
-    parser.add_argument("--chapter-results", default=str(study.CHAPTER_RESULTS))
-    args = parser.parse_args(argv)
-    from spectral import robustness_analysis
-
-    record = Path(args.record_dir)
-    if not (record / "runs").is_dir():
-        print(
-            f"{record} holds no runs/ folder: not a record directory "
-            "(the laptop record is results/laptop).",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        document = robustness_analysis.claims_document(
-            record, args.chapter_results
-        )
-    except ValueError as error:
-        print(error, file=sys.stderr)
-        return 2
-    for row in document["claims"] + document["checks"]:
-        print(f"{row['id']:>26}: {row['verdict']}")
-    return 0
-
-
 if __name__ == "__main__":
+    # The command line lives in spectral.record.cli, above this module and
+    # the robustness analysis whose document it prints.
+    import importlib
+
     from spectral.jsonio import run_command
 
-    sys.exit(run_command(main))
+    cli = importlib.import_module("spectral.record.cli")
+    sys.exit(run_command(cli.claims_main))

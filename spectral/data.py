@@ -888,10 +888,6 @@ def sample_photographs(size=128, names=PHOTOGRAPHS):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.data has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.data"))

@@ -175,10 +175,6 @@ class DeviceEpochs:
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.device_loop has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.device_loop"))

@@ -125,14 +125,28 @@ def run_command(main, argv=None):
         print(error, file=sys.stderr)
         return 2
 
+# The package's command lines, named by every module that has none.
+COMMANDS = (
+    "spectral.train", "spectral.study", "spectral.robustness", "spectral.claims",
+    "spectral.paper_record", "spectral.reproduce", "spectral.bench",
+)
+
+
+def no_command_line(module):
+    """What `python -m <module>` does for a module without a command line:
+    says so on stderr, names the package's commands, and returns the exit
+    status 2 (a usage error)."""
+    import sys
+
+    print(
+        f"{module} has no command line; the commands are "
+        + ", ".join(COMMANDS[:-1]) + f" and {COMMANDS[-1]}.",
+        file=sys.stderr,
+    )
+    return 2
+
 
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.jsonio has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    sys.exit(no_command_line("spectral.jsonio"))

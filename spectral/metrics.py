@@ -365,10 +365,6 @@ def mean_speedup(per_seed):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.metrics has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.metrics"))

@@ -426,10 +426,6 @@ def _modern_body(inputs, conv_layer, num_classes, pooling, width, norm="mean"):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.models has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.models"))

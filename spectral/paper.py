@@ -46,35 +46,9 @@ EARLIER = {
 }
 
 
-
-def section_5_1_config(**overrides):
-    """The §5.1 classification protocol as a `TrainConfig`: the paper's
-    hyper-parameters and schedule (`SECTION_5_1`) with our choices where it
-    is silent (`SECTION_5_1_OPEN`); `overrides` replace fields (a shorter
-    run passes `epochs` and gets the drops at the same fractions)."""
-    from spectral.config import TrainConfig
-
-    fields = dict(
-        network="spectral_pooling",
-        optimizer="sgd",
-        **{k: v for k, v in SECTION_5_1.items()},
-        **SECTION_5_1_OPEN,
-    )
-    fields.update(overrides)
-    if "epochs" in overrides and "lr_drops" not in overrides:
-        epochs = overrides["epochs"]
-        drops = {round(epochs * f) for f in LR_DROP_FRACTIONS}
-        fields["lr_drops"] = tuple(sorted(d for d in drops if 0 < d < epochs))
-    return TrainConfig(**fields)
-
-
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.paper has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.paper"))

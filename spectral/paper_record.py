@@ -53,7 +53,6 @@ outside the record) and from a checkout with uncommitted changes.
 
 import argparse
 import dataclasses
-import json
 import shutil
 import sys
 import tarfile
@@ -95,7 +94,7 @@ class PaperUnit:
         config: the `TrainConfig` of a training unit (None while it waits
             for a learning-rate selection, and for other kinds).
         settings: the arguments of a measurement unit.
-        arm, case, role: as in `spectral.study.Unit` (speed-up units).
+        arm, case, role: as in `spectral.store.Unit` (speed-up units).
         blocked: why the unit cannot run yet, or None.
     """
 
@@ -112,7 +111,9 @@ class PaperUnit:
 
 def classification_config(dataset="cifar10", seed=0):
     """The §5.1 protocol at the paper's scale (see the module docstring)."""
-    return paper.section_5_1_config(
+    from spectral.config import section_5_1_config
+
+    return section_5_1_config(
         dataset=dataset,
         epochs=PAPER_EPOCHS,
         lr_drops=paper.SECTION_5_1["lr_drops"],
@@ -163,7 +164,7 @@ def cifar100_available(data_dir=None):
 
 def units(record_dir=None, data_dir=None):
     """Every unit of the paper-scale record, in priority order."""
-    from spectral import study
+    from spectral.record import laptop
 
     record_dir = Path(record_dir or RECORD_DIR)
     out = [
@@ -191,7 +192,7 @@ def units(record_dir=None, data_dir=None):
         )
         for seed in CLASSIFICATION_SEEDS
     ]
-    for unit in study._speedup_units(speedup_base(), record_dir):
+    for unit in laptop._speedup_units(speedup_base(), record_dir):
         out.append(
             PaperUnit(
                 unit.name,
@@ -237,9 +238,9 @@ def units(record_dir=None, data_dir=None):
 
 def load_runs(record_dir=None):
     """`{name: result document}` of the record's finished units."""
-    from spectral import study
+    from spectral.record import store
 
-    return study.load_runs(record_dir or RECORD_DIR)
+    return store.load_runs(record_dir or RECORD_DIR)
 
 
 def _finished(unit, runs):
@@ -418,7 +419,7 @@ def run_throughput(unit, record_dir=None, log=print):
     """Measures a throughput unit and writes its result file."""
     from spectral import bench
     from spectral import experiments
-    from spectral import study
+    from spectral.record import store
 
     start = time.time()
     settings = dict(unit.settings)
@@ -440,7 +441,7 @@ def run_throughput(unit, record_dir=None, log=print):
         "wall_seconds": time.time() - start,
         "provenance": experiments.provenance(),
     }
-    study.write_run(record_dir or RECORD_DIR, unit.name, document)
+    store.write_run(record_dir or RECORD_DIR, unit.name, document)
     return document
 
 
@@ -453,7 +454,7 @@ def run_search(unit, record_dir=None, state_dir=None, budget=None, log=print):
     """
     from spectral import experiments
     from spectral import search
-    from spectral import study
+    from spectral.record import store
 
     settings = unit.settings
     folder = Path(state_dir or STATE_DIR) / unit.name
@@ -486,7 +487,7 @@ def run_search(unit, record_dir=None, state_dir=None, budget=None, log=print):
         "seconds_this_call": time.time() - start,
         "provenance": experiments.provenance(),
     }
-    study.write_run(record_dir or RECORD_DIR, unit.name, document)
+    store.write_run(record_dir or RECORD_DIR, unit.name, document)
     return True
 
 
@@ -510,7 +511,8 @@ def run_pending(
         RuntimeError: without an accelerator, unless `allow_cpu`.
         ValueError: if `names` holds a name that is not a unit.
     """
-    from spectral import study
+    from spectral.record import runner
+    from spectral.record import store
 
     if not allow_cpu and not _on_accelerator():
         raise RuntimeError(
@@ -551,8 +553,8 @@ def run_pending(
             if not run_search(unit, record_dir, state_dir, budget, log):
                 break
         else:
-            result = study.run_unit(
-                study.Unit(
+            result = runner.run_unit(
+                store.Unit(
                     unit.name,
                     unit.group,
                     unit.arm,

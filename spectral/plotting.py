@@ -657,10 +657,6 @@ def smallest_text_points(fig, shown_px=ARTICLE_PX):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.plotting has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.plotting"))

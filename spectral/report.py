@@ -346,9 +346,9 @@ def cost_frame(record_dir=None):
 
     import pandas as pd
 
-    from spectral import study
+    from spectral.record import laptop
 
-    first = study.record_runs(record_dir)
+    first = laptop.record_runs(record_dir)
     finished = design.design_runs(record_dir)
     rows = {
         "first study": {
@@ -560,10 +560,6 @@ def sparsity_figure(record_dir=None):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.report has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.report"))

@@ -42,7 +42,9 @@ listed in `DEVIATIONS`, with their reasons.
 import dataclasses
 from pathlib import Path
 
-from spectral import study
+from spectral.record import laptop
+from spectral.record import runner
+from spectral.record import store
 
 EXPERIMENTS = ("tuned", "regime", "budget", "plateau")
 EXPERIMENT_ORDER = EXPERIMENTS  # the order units are trained in
@@ -54,7 +56,7 @@ SGD_LADDER = (0.00028, 0.00088, 0.0028, 0.0088, 0.028, 0.088, 0.28)
 SGD_START = (0.0028, 0.0088, 0.028)
 # Adam: the first study's grid, with rungs beyond it.
 ADAM_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
-ADAM_START = study.ADAM_LEARNING_RATES
+ADAM_START = laptop.ADAM_LEARNING_RATES
 
 TUNED_ARMS = {
     # arm: (pooling, pooling_norm, frequency_dropout)
@@ -105,7 +107,7 @@ BUDGET_SEEDS = (0, 1, 2)
 PLATEAU_NETWORKS = ("generic", "deep", "spectral_pooling")
 PLATEAU_SEEDS = (0, 1, 2)
 PLATEAU_EPOCHS = 50
-SELECTION_EPOCHS = study.SPEEDUP_EPOCHS  # the first study's 25
+SELECTION_EPOCHS = laptop.SPEEDUP_EPOCHS  # the first study's 25
 # The spatial run's training loss has plateaued at epoch e when the best
 # loss of epochs e-9..e is at least (1 - PLATEAU_TOLERANCE) times the best
 # loss before them: less than 2% better over ten epochs.
@@ -145,7 +147,7 @@ def ladder_tag(rate):
 
 def _sgd_base():
     """The first study's pooling configuration (§5.1 net, 12 epochs)."""
-    return study._base_configs()["pooling"]
+    return laptop._base_configs()["pooling"]
 
 
 def tuned_config(arm, rate, seed, epochs=None):
@@ -209,14 +211,14 @@ def plateau_cases():
     return [
         (network, size, f"{network}-{size}x{size}")
         for network in PLATEAU_NETWORKS
-        for size in study.FILTER_SIZES
+        for size in laptop.FILTER_SIZES
     ]
 
 
 def plateau_config(network, size, conv, rate, seed, epochs=PLATEAU_EPOCHS):
     """A `plateau` unit, or with `epochs=SELECTION_EPOCHS` a selection run
     (for Generic and Deep, exactly the first study's speed-up config)."""
-    base = study._base_configs()["speedup"]
+    base = laptop._base_configs()["speedup"]
     fields = {}
     if network == "spectral_pooling":
         fields = dict(
@@ -242,8 +244,8 @@ def selection_name(case, conv, rate):
     """A 25-epoch Adam selection run on seed 0: the first study's run
     (`speedup-<case>-<conv>-adam-lr<rate>-seed0`) for its networks and
     rates, else `plateau-selection-<case>-<conv>-adam-lr<rate>-seed0`."""
-    if case.split("-")[0] in study.SPEEDUP_NETWORKS and rate in ADAM_START:
-        return study.speedup_name(case, conv, "adam", 0, rate)
+    if case.split("-")[0] in laptop.SPEEDUP_NETWORKS and rate in ADAM_START:
+        return laptop.speedup_name(case, conv, "adam", 0, rate)
     return f"plateau-selection-{case}-{conv}-adam-{ladder_tag(rate)}-seed0"
 
 
@@ -335,12 +337,12 @@ def plateau_selection(runs, case, conv):
         ADAM_START,
         lambda r: selection_name(case, conv, r),
         runs,
-        lambda doc: study.best_validation_error(doc["history"]),
+        lambda doc: store.best_validation_error(doc["history"]),
     )
 
 
 def _unit(name, experiment, arm, case, config, role):
-    return study.Unit(name, experiment, arm, case, config, role)
+    return store.Unit(name, experiment, arm, case, config, role)
 
 
 def units(record_dir=None, experiments=EXPERIMENTS):
@@ -350,7 +352,7 @@ def units(record_dir=None, experiments=EXPERIMENTS):
     choice appear with `config=None` and a name ending in
     `lr-pending-seed<s>` so that status can count them.
     """
-    runs = study.load_runs(record_dir or study.RECORD_DIR)
+    runs = store.load_runs(record_dir or store.RECORD_DIR)
     out = []
     if "tuned" in experiments:
         out += _ladder_units(
@@ -431,7 +433,7 @@ def _ladder_units(experiment, arms, seeds, selection, name, config):
 def _plateau_units(runs):
     selection_units, seed_units = [], []
     for network, size, case in plateau_cases():
-        for conv in study.CONVS:
+        for conv in laptop.CONVS:
             chosen = plateau_selection(runs, case, conv)
             for rate in sorted(set(chosen.scores) | set(chosen.to_run)):
                 selection_units.append(
@@ -478,7 +480,7 @@ def design_runs(record_dir=None, experiments=EXPERIMENTS):
     }
     return {
         name: doc
-        for name, doc in study.load_runs(record_dir or study.RECORD_DIR).items()
+        for name, doc in store.load_runs(record_dir or store.RECORD_DIR).items()
         if name in current and same_config(doc.get("config"), current[name])
     }
 
@@ -506,7 +508,7 @@ def candidate_units():
                     budget_name(arm, epochs, rate, s) for s in BUDGET_SEEDS
                 ]
     for _, _, case in plateau_cases():
-        for conv in study.CONVS:
+        for conv in laptop.CONVS:
             for rate in ADAM_LADDER:
                 names.append(selection_name(case, conv, rate))
                 names += [
@@ -518,7 +520,7 @@ def candidate_units():
 def run_pending(minutes=None, record_dir=None, state_dir=None, names=None,
                 experiments=EXPERIMENTS, log=print):
     """Trains pending units of this design in order; see
-    `spectral.study.run_pending` (same contract)."""
+    `spectral.runner.run_pending` (same contract)."""
     import time
 
     deadline = None if minutes is None else time.time() + 60 * minutes
@@ -537,7 +539,7 @@ def run_pending(minutes=None, record_dir=None, state_dir=None, names=None,
         unit = todo[0]
         log(f"{unit.name}: training ({len(todo)} runnable units pending)")
         start = time.time()
-        result = study.run_unit(unit, record_dir, state_dir, budget, 0, cache)
+        result = runner.run_unit(unit, record_dir, state_dir, budget, 0, cache)
         if not result.complete:
             log(f"{unit.name}: stopped at the deadline; run again to resume")
             break
@@ -547,42 +549,6 @@ def run_pending(minutes=None, record_dir=None, state_dir=None, names=None,
         )
         finished.append(unit.name)
     return finished, len(pending(record_dir, experiments))
-
-
-def preregistration_document(commit, date):
-    """The content of `results/laptop/preregistration.json`."""
-    from spectral import robustness_analysis
-
-    return {
-        "commit": commit,
-        "date": date,
-        "units": candidate_units(),
-        "rules": robustness_analysis.RULES,
-        "design": {
-            "sgd_ladder": list(SGD_LADDER),
-            "sgd_start": list(SGD_START),
-            "adam_ladder": list(ADAM_LADDER),
-            "adam_start": list(ADAM_START),
-            "tuned_seeds": {k: list(v) for k, v in TUNED_SEEDS.items()},
-            "regime": {
-                "train_images": REGIME_TRAIN_IMAGES,
-                "epochs": REGIME_EPOCHS,
-                "train_eval_images": REGIME_TRAIN_EVAL,
-                "seeds": list(REGIME_SEEDS),
-                "overfit_train_error": OVERFIT_TRAIN_ERROR,
-                "overfit_gap": OVERFIT_GAP,
-            },
-            "budget_epochs": list(BUDGET_EPOCHS),
-            "budget_seeds": list(BUDGET_SEEDS),
-            "plateau": {
-                "networks": list(PLATEAU_NETWORKS),
-                "epochs": PLATEAU_EPOCHS,
-                "seeds": list(PLATEAU_SEEDS),
-                "window": PLATEAU_WINDOW,
-                "tolerance": PLATEAU_TOLERANCE,
-            },
-        },
-    }
 
 
 RECORD_FILE = Path("preregistration.json")
@@ -611,108 +577,19 @@ def read_preregistration(record_dir=None):
     from spectral import jsonio
 
     return jsonio.read_json(
-        Path(record_dir or study.RECORD_DIR) / RECORD_FILE,
+        Path(record_dir or store.RECORD_DIR) / RECORD_FILE,
         "the robustness study's preregistration",
         "Restore it from git: it is written once, before the study's runs.",
     )
 
 
-def write_preregistration(record_dir=None, commit=None, date=None):
-    """Writes `record_dir/preregistration.json` once (never overwrites)."""
-    import datetime
-
-    from spectral import jsonio
-
-    path = Path(record_dir or study.RECORD_DIR) / RECORD_FILE
-    if path.exists():
-        raise FileExistsError(
-            f"{path} exists: a preregistration is written once. Deviations "
-            "go in spectral.robustness.DEVIATIONS."
-        )
-    document = preregistration_document(
-        commit,
-        date or datetime.datetime.now(datetime.timezone.utc).isoformat(),
-    )
-    jsonio.write_json(path, document, indent=1)
-    return document
-
-
-def main(argv=None):
-    """`python -m spectral.robustness status|run|preregister`."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(
-        prog="python -m spectral.robustness",
-        description="The robustness study: status, runs, preregistration.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("status", help="finished and pending units")
-    sub.add_parser(
-        "preregister",
-        help="write results/laptop/preregistration.json naming HEAD "
-        "(clean checkout only; once)",
-    )
-    run = sub.add_parser("run", help="train the next pending units")
-    run.add_argument("--minutes", type=float, default=None)
-    run.add_argument("--units", nargs="+", default=None, metavar="NAME")
-    run.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS),
-                     choices=EXPERIMENTS)
-    run.add_argument("--record-dir", default=str(study.RECORD_DIR))
-    run.add_argument("--state-dir", default=str(study.STATE_DIR))
-    args = parser.parse_args(argv)
-    if args.command == "status":
-        study.print_status(
-            status(), " (more units may follow from the learning-rate rules)"
-        )
-        return 0
-    from spectral.experiments import git_revision
-
-    revision = git_revision() or ""
-    if not revision or revision.endswith("+dirty"):
-        print("The checkout has uncommitted changes (or is not a git "
-              "checkout); record runs and the preregistration must come "
-              "from a committed state.", file=sys.stderr)
-        return 2
-    if args.command == "preregister":
-        try:
-            write_preregistration(commit=revision)
-        except FileExistsError as error:
-            print(error, file=sys.stderr)
-            return 2
-        print(f"preregistration written for commit {revision}")
-        return 0
-    if args.minutes is not None and args.minutes <= 0:
-        print(f"--minutes must be positive. Received: {args.minutes}",
-              file=sys.stderr)
-        return 2
-    if args.units:
-        known = {u.name for u in units(args.record_dir, args.experiments)}
-        unknown = sorted(set(args.units) - known)
-        if unknown:
-            print(f"Not units of the design now: {unknown}; "
-                  "`python -m spectral.robustness status` lists them.",
-                  file=sys.stderr)
-            return 2
-    from spectral.experiments import RunLockedError
-
-    try:
-        finished, remaining = run_pending(
-            args.minutes, args.record_dir, args.state_dir, args.units,
-            args.experiments, log=lambda m: print(m, flush=True))
-    except RunLockedError as error:
-        print(f"Another process is training this unit: {error}",
-              file=sys.stderr)
-        return 2
-    runnable = [u for u in pending(args.record_dir, args.experiments)
-                if u.config and (args.units is None or u.name in args.units)]
-    print(f"{len(finished)} units finished in this call; {remaining} pending")
-    return 75 if runnable else 0
-
-
 if __name__ == "__main__":
+    # The command line lives in spectral.record.cli (above this module and
+    # the verdict rules the `preregister` command writes).
+    import importlib
     import sys
 
     from spectral.jsonio import run_command
 
-    sys.exit(run_command(main))
+    cli = importlib.import_module("spectral.record.cli")
+    sys.exit(run_command(cli.robustness_main))

@@ -11,12 +11,16 @@ primary regime's.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from spectral import paper
 from spectral import robustness as design
-from spectral import study
+from spectral.record import laptop
+from spectral.record import stats
+from spectral.record import store
+from spectral.record import summaries
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -200,7 +204,7 @@ def _paired(runs, names_a, names_b):
         if a is not None and b is not None:
             diffs.append(b["test_error"] - a["test_error"])
             seeds.append(seed)
-    mean, ci = study.t_interval(diffs)
+    mean, ci = stats.t_interval(diffs)
     return (mean if diffs else None), ci, len(diffs), seeds
 
 
@@ -275,7 +279,7 @@ def _budget_trend(runs, spatial_rate, spectral_rate):
         if len(gaps) == len(design.BUDGET_EPOCHS):
             x = np.log2([float(e) for e in gaps])
             slopes.append(float(np.polyfit(x, list(gaps.values()), 1)[0]))
-    slope, ci = study.t_interval(slopes)
+    slope, ci = stats.t_interval(slopes)
     if ci is None or len(slopes) < len(design.BUDGET_SEEDS):
         trend = "not tested"
     elif ci[0] > 0:
@@ -443,12 +447,12 @@ def stratified_geomean(strata, seed=0):
 
 def _plateau_pairs(runs, case):
     out = {}
-    rates = {c: design.plateau_selection(runs, case, c) for c in study.CONVS}
+    rates = {c: design.plateau_selection(runs, case, c) for c in laptop.CONVS}
     if any(r.rate is None for r in rates.values()):
         return rates, out
     for seed in design.PLATEAU_SEEDS:
         docs = {c: runs.get(design.plateau_name(case, c, rates[c].rate, seed))
-                for c in study.CONVS}
+                for c in laptop.CONVS}
         if None not in docs.values():
             out[seed] = docs
     return rates, out
@@ -457,13 +461,13 @@ def _plateau_pairs(runs, case):
 def speedup_claim(runs, network, first_study=None):
     label = {"generic": "Generic", "deep": "Deep",
              "spectral_pooling": "the §5.1 network"}[network]
-    reported = [PAPER_SPEEDUP[(network, k)] for k in study.FILTER_SIZES]
+    reported = [PAPER_SPEEDUP[(network, k)] for k in laptop.FILTER_SIZES]
     paper_value = float(np.exp(np.mean(np.log(reported))))
     regimes, primary = [], None
     for key, name in (("train_loss", "plateau, training loss"),
                       ("val_error", "plateau, validation error")):
         strata, valid, reasons, cases = [], True, [], {}
-        for size in study.FILTER_SIZES:
+        for size in laptop.FILTER_SIZES:
             case = f"{network}-{size}x{size}"
             rates, pairs = _plateau_pairs(runs, case)
             values = [pair_speedup(d["spatial"], d["spectral"], key)
@@ -532,7 +536,7 @@ def sparsity_claim(runs):
     for key, name in (("weights", "trained kernels"),
                       ("momentum", "optimiser momentum"),
                       ("basis", "the basis alone (spatial runs' kernels)")):
-        mean, ci = study.t_interval(diffs[key])
+        mean, ci = stats.t_interval(diffs[key])
         n = len(diffs[key])
         regimes.append(_regime(name, mean if n else None, ci, n,
                                n >= 6 and key != "basis",
@@ -626,13 +630,13 @@ def _converted(row, new_id=None):
 def _first_study_speedups(runs):
     """The first study's 25-epoch S(100%) per network (median, CI, n)."""
     out = {}
-    for case in study.speedup_summary(runs)["cases"]:
+    for case in summaries.speedup_summary(runs)["cases"]:
         if case["optimizer"] != "adam":
             continue
         entry = out.setdefault(case["network"], [])
         entry += case["speedup"]["1.0"]["per_seed"]
     return {
-        network: dict(zip(("median", "ci95"), study.median_interval(v)),
+        network: dict(zip(("median", "ci95"), stats.median_interval(v)),
                       n=len(v))
         for network, v in out.items()
         if v
@@ -643,15 +647,15 @@ def claims_document(record_dir=None, chapter_results=None):
     """`{"rule", "claims", "checks"}` from the record (see module doc)."""
     from spectral import claims as old
 
-    record_dir = record_dir or study.RECORD_DIR
+    record_dir = record_dir or store.RECORD_DIR
     runs = design.design_runs(record_dir)
-    first = study.record_runs(record_dir)
+    first = laptop.record_runs(record_dir)
     _check_finite(runs)
     _check_finite(first)
     old_rows = {r["id"]: r for r in old.claims(record_dir, chapter_results)}
-    pooling = study.pooling_summary(first)["differences"]
+    pooling = summaries.pooling_summary(first)["differences"]
     best = min(("max", "average"),
-               key=lambda a: study.pooling_summary(first)["arms"][a]["mean"] or 1)
+               key=lambda a: summaries.pooling_summary(first)["arms"][a]["mean"] or 1)
     speed_first = _first_study_speedups(first)
     all_runs = {**first, **runs}
     claims = [
@@ -676,13 +680,64 @@ def claims_document(record_dir=None, chapter_results=None):
     return {"rule": RULES, "claims": claims, "checks": checks}
 
 
+def preregistration_document(commit, date):
+    """The content of `results/laptop/preregistration.json`: the design
+    (`spectral.robustness`) and these verdict rules (`RULES`)."""
+    return {
+        "commit": commit,
+        "date": date,
+        "units": design.candidate_units(),
+        "rules": RULES,
+        "design": {
+            "sgd_ladder": list(design.SGD_LADDER),
+            "sgd_start": list(design.SGD_START),
+            "adam_ladder": list(design.ADAM_LADDER),
+            "adam_start": list(design.ADAM_START),
+            "tuned_seeds": {k: list(v) for k, v in design.TUNED_SEEDS.items()},
+            "regime": {
+                "train_images": design.REGIME_TRAIN_IMAGES,
+                "epochs": design.REGIME_EPOCHS,
+                "train_eval_images": design.REGIME_TRAIN_EVAL,
+                "seeds": list(design.REGIME_SEEDS),
+                "overfit_train_error": design.OVERFIT_TRAIN_ERROR,
+                "overfit_gap": design.OVERFIT_GAP,
+            },
+            "budget_epochs": list(design.BUDGET_EPOCHS),
+            "budget_seeds": list(design.BUDGET_SEEDS),
+            "plateau": {
+                "networks": list(design.PLATEAU_NETWORKS),
+                "epochs": design.PLATEAU_EPOCHS,
+                "seeds": list(design.PLATEAU_SEEDS),
+                "window": design.PLATEAU_WINDOW,
+                "tolerance": design.PLATEAU_TOLERANCE,
+            },
+        },
+    }
+
+
+def write_preregistration(record_dir=None, commit=None, date=None):
+    """Writes `record_dir/preregistration.json` once (never overwrites)."""
+    import datetime
+
+    from spectral import jsonio
+
+    path = Path(record_dir or store.RECORD_DIR) / design.RECORD_FILE
+    if path.exists():
+        raise FileExistsError(
+            f"{path} exists: a preregistration is written once. Deviations "
+            "go in spectral.robustness.DEVIATIONS."
+        )
+    document = preregistration_document(
+        commit,
+        date or datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    )
+    jsonio.write_json(path, document, indent=1)
+    return document
+
+
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.robustness_analysis has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.robustness_analysis"))

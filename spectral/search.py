@@ -348,10 +348,6 @@ def trials_sentence(trials, num_classes=10, margin=0.05):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.search has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.search"))

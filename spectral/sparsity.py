@@ -143,10 +143,6 @@ def parameter_sparsity(model):
 if __name__ == "__main__":
     import sys
 
-    print(
-        "spectral.sparsity has no command line; the commands are "
-        "spectral.train, spectral.study, spectral.robustness, spectral.claims, "
-        "spectral.paper_record, spectral.reproduce and spectral.bench.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    from spectral.jsonio import no_command_line
+
+    sys.exit(no_command_line("spectral.sparsity"))

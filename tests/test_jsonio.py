@@ -51,3 +51,10 @@ def test_read_json_names_the_file_and_the_fix(tmp_path, text, match):
     with pytest.raises(jsonio.DamagedFileError, match=match) as info:
         jsonio.read_json(path, "a test file", "Do the fix.")
     assert str(path) in str(info.value) and "Do the fix." in str(info.value)
+
+
+def test_a_module_without_a_command_line_says_so_and_names_the_commands(capsys):
+    assert jsonio.no_command_line("spectral.fourier") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spectral.fourier has no command line")
+    assert all(command in err for command in jsonio.COMMANDS)

@@ -265,7 +265,7 @@ def test_the_papers_facts_are_defined_once():
 # runs as written (no extra globals), so a changed contract fails here.
 DOCTESTED = ["adaptive", "bench", "claims", "data", "experiments", "metrics",
              "models", "report", "reproduce", "robustness", "robustness_analysis",
-             "search", "sparsity", "study"]
+             "search", "sparsity", "record.summaries"]
 
 
 @pytest.mark.parametrize("name", DOCTESTED)
@@ -273,3 +273,55 @@ def test_library_docstring_examples_run(name):
     module = importlib.import_module(f"spectral.{name}")
     result = doctest.testmod(module, verbose=False, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _spectral_import_graph():
+    """`{module: {spectral modules it imports anywhere in its text}}`."""
+    import ast
+
+    package = Path(spectral.__file__).parent
+    modules = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spectral"):
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    targets.add(full if full in modules else node.module)
+            elif isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names if a.name.startswith("spectral")}
+        graph[name] = {t for t in targets if t in modules and t not in (name, "spectral")}
+    return graph
+
+
+def test_no_import_cycle_among_spectral_modules():
+    # Lazy imports inside functions count too: data flows one way.
+    import graphlib
+
+    graph = _spectral_import_graph()
+    assert "spectral.record.store" in graph and "spectral.study" in graph
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError
+
+
+def test_the_import_graph_check_sees_a_cycle():
+    import graphlib
+
+    graph = _spectral_import_graph()
+    graph["spectral.paper"] = graph["spectral.paper"] | {"spectral.study"}
+    with pytest.raises(graphlib.CycleError):
+        graphlib.TopologicalSorter(graph).prepare()
+
+
+def test_section_5_1_config_holds_the_papers_protocol():
+    from spectral import paper
+    from spectral.config import section_5_1_config
+
+    config = section_5_1_config(epochs=30)
+    assert config.network == "spectral_pooling" and config.optimizer == "sgd"
+    assert config.learning_rate == paper.SECTION_5_1["learning_rate"]
+    assert config.lr_drops == tuple(sorted({round(30 * f) for f in paper.LR_DROP_FRACTIONS}))

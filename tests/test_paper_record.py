@@ -10,7 +10,7 @@ import pytest
 from spectral import data
 from spectral import experiments
 from spectral import paper_record
-from spectral import study
+from spectral.record import laptop, runner
 
 TINY = experiments.TrainConfig(
     dataset="synthetic",
@@ -50,7 +50,7 @@ def test_units_follow_the_priority_order(tmp_path):
     assert paper.epochs == 150 and not paper.augment and paper.loop == "device"
     speedup = [u for u in units if u.group == "speedup"]
     assert len(speedup) == len(
-        study._speedup_units(study._base_configs()["speedup"], tmp_path)
+        laptop._speedup_units(laptop._base_configs()["speedup"], tmp_path)
     )
     runnable = [u.config for u in speedup if u.config is not None]
     assert all(c.width == 1.0 and c.epochs == 200 for c in runnable)
@@ -111,7 +111,7 @@ def _tiny_units(record_dir=None, data_dir=None):
 def test_a_unit_resumes_from_a_packed_bundle(tmp_path, monkeypatch):
     monkeypatch.setattr(paper_record, "units", _tiny_units)
     record, state = tmp_path / "record", tmp_path / "state"
-    dataset = study._load_data(TINY, {})  # the data a unit trains on
+    dataset = runner._load_data(TINY, {})  # the data a unit trains on
     straight = experiments.train(
         TINY, tmp_path / "straight", dataset=dataset, verbose=0
     )

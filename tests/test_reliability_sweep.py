@@ -20,6 +20,7 @@ from spectral import fourier
 from spectral import reproduce
 from spectral import robustness
 from spectral import study
+from spectral.record import cli, runner
 
 X = np.random.default_rng(0).standard_normal((2, 9, 8, 3)).astype("float32")
 
@@ -285,7 +286,7 @@ def test_study_run_on_a_locked_unit_says_so(tmp_path, monkeypatch, capsys):
     def locked(*args, **kwargs):
         raise experiments.RunLockedError("state/x is locked by process 42")
 
-    monkeypatch.setattr(study, "run_unit", locked)
+    monkeypatch.setattr(runner, "run_unit", locked)
     status = study.main(["run", "--units", "pooling-max-seed0", "--record-dir",
                          str(tmp_path), "--experiments", "pooling"])
     assert status == 2
@@ -300,17 +301,17 @@ def test_study_run_on_a_locked_unit_says_so(tmp_path, monkeypatch, capsys):
 )
 def test_robustness_run_argument_errors_exit_2(argv, match, capsys, monkeypatch):
     monkeypatch.setattr(experiments, "git_revision", lambda *a: "abc")
-    assert robustness.main(argv) == 2
+    assert cli.robustness_main(argv) == 2
     assert match in capsys.readouterr().err
 
 
 def test_claims_command_refuses_a_folder_that_is_not_a_record(tmp_path, capsys):
-    assert claims.main(["--record-dir", str(tmp_path)]) == 2
+    assert cli.claims_main(["--record-dir", str(tmp_path)]) == 2
     assert "not a record directory" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", ["fourier", "adaptive", "models", "sparsity", "jsonio"])
+@pytest.mark.parametrize("module", ["fourier", "adaptive", "models", "sparsity", "jsonio", "record.store"])
 def test_modules_without_a_command_line_say_so(module):
     import subprocess
     import sys

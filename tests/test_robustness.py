@@ -9,6 +9,7 @@ import pytest
 from spectral import robustness as design
 from spectral import robustness_analysis as analysis
 from spectral import study
+from spectral.record import laptop
 
 
 def _write(tmp_path, name, config, val_error, test_error, history=None, **extra):
@@ -52,7 +53,7 @@ def test_ladders_span_ten_times_and_contain_the_start():
 
 
 def test_first_study_runs_are_reused_only_where_the_config_is_the_same():
-    base = study._base_configs()["pooling"]
+    base = laptop._base_configs()["pooling"]
     assert design.tuned_name("max", base.learning_rate, 3) == "pooling-max-seed3"
     assert design.tuned_name("spectral-ortho", base.learning_rate, 0) == (
         "tuned-spectral-ortho-lr0.0088-seed0"

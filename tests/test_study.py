@@ -9,6 +9,7 @@ from scipy import stats
 
 from spectral import data
 from spectral import study
+from spectral.record import runner
 
 
 def test_units_cover_every_arm_and_seed(tmp_path):
@@ -239,7 +240,7 @@ def test_run_trains_only_the_named_units(tmp_path, monkeypatch, capsys):
         )
         return type("R", (), {"complete": True, "test_error": 0.5})()
 
-    monkeypatch.setattr(study, "run_unit", fake_run_unit)
+    monkeypatch.setattr(runner, "run_unit", fake_run_unit)
     name = "modern-max-seed1"
     finished, _ = study.run_pending(
         record_dir=tmp_path, names=[name], log=lambda m: None
@@ -448,3 +449,14 @@ def test_scale_describes_each_experiment():
     assert "SGD" in gap and "training-loss gap" in gap and "speed-up" not in gap
     with pytest.raises(ValueError, match=r"measure='loss'"):
         study.scale("speedup", measure="loss")
+
+
+def test_the_record_lives_in_the_repository_root():
+    # store.py sits two folders below the root (spectral/record/); every
+    # default path of the record hangs from that root.
+    from spectral.record import store
+
+    assert (store.ROOT / "pyproject.toml").is_file()
+    assert store.RECORD_DIR == store.ROOT / "results" / "laptop"
+    assert (store.RECORD_DIR / "runs").is_dir()
+    assert study.RECORD_DIR == store.RECORD_DIR
