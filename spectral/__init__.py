@@ -26,7 +26,9 @@ The modules, in the direction data flows:
   `spectral.study` (the first study's public names, for the chapters);
 * the book: `spectral.report` (verdict tables), `spectral.study_report`
   (the first study's tables and figures), `spectral.plotting` (figures),
-  `spectral.reproduce` (executes the chapters with papermill);
+  `spectral.chapter_runs` (the chapters' own executions, each writing its
+  result file), `spectral.reproduce` (executes the chapters with
+  papermill);
 * files: `spectral.jsonio` (atomic, standard JSON).
 
 Backend: whatever Keras is configured to use. When nothing is configured and
