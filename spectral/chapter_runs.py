@@ -8,6 +8,7 @@ the laptop record, `spectral.record`); these show that each experiment runs
 end to end at the size a profile sets (`book/params/`).
 """
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -140,6 +141,131 @@ def convergence_speedup(
         "profile": profile,
     })
     return {"cases": cases, "rows": rows, "panels": panels, "sentences": sentences}
+
+
+def classification(
+    dataset,
+    *,
+    data_dir,
+    train_size,
+    test_size,
+    num_blocks,
+    epochs,
+    batch_size,
+    seeds,
+    state_dir,
+    results_dir,
+    profile,
+    deadline=None,
+):
+    """Chapter 3: the §5.1 network with spectral pooling, trained by the
+    paper's protocol (`config.section_5_1_config`) at a profile's size, on
+    CIFAR-10 and, where a CIFAR-100 archive is found (or can be downloaded
+    when `data_dir` is None), on CIFAR-100 with the same settings.
+
+    Writes `results_dir/cifar10.json` (config, seeds, per-seed histories,
+    error summary, the CIFAR-100 summary or None, provenance).
+
+    Returns:
+        `{"config", "runs", "summary", "cifar100", "curves", "table",
+        "glue"}`: the `TrainConfig`, the CIFAR-10 `Result`s, their
+        `experiments.error_summary`, CIFAR-100's (or None), the learning
+        curves (`plotting.learning_curves` input), the rows of the
+        comparison with the paper's Table 1 and earlier reproductions, and
+        the values the chapter glues, by glue name.
+    """
+    from spectral import data
+    from spectral import models
+    from spectral.config import section_5_1_config
+
+    config = section_5_1_config(
+        dataset="synthetic" if dataset.is_synthetic else "cifar10",
+        train_size=train_size, test_size=test_size, num_blocks=num_blocks,
+        epochs=epochs, batch_size=batch_size)
+    started = time.time()
+    runs = experiments.run_seeds(config, seeds, f"{state_dir}/classification",
+                                 deadline=deadline, dataset=dataset)
+    summary = experiments.error_summary(runs)
+    try:
+        cifar100 = data.load_cifar("cifar100", data_dir, download=data_dir is None)
+    except FileNotFoundError:
+        cifar100 = None
+    cifar100_summary = None
+    if cifar100 is not None:
+        cifar100 = data.subset(cifar100, train_size, test_size, seed=0)
+        runs100 = experiments.run_seeds(
+            dataclasses.replace(config, dataset="cifar100"), seeds,
+            f"{state_dir}/classification", deadline=deadline, dataset=cifar100)
+        cifar100_summary = experiments.error_summary(runs100)
+    experiments.write_result(Path(results_dir) / "cifar10.json", {
+        "dataset": "cifar10",
+        "data_source": dataset.source,
+        "config": config.to_dict(),
+        "seeds": list(seeds),
+        "test_error": summary,
+        "epochs": epochs,
+        "train_images": len(dataset.x_train),
+        "test_images": len(dataset.x_test),
+        "wall_seconds": time.time() - started,
+        "histories": [run.history for run in runs],
+        "cifar100": cifar100_summary,
+        "profile": profile,
+    })
+    curves = []
+    for run in runs:
+        curves.append((f"test, seed {run.config.seed}",
+                       [row["test_error"] for row in run.history], {}))
+        curves.append((f"train, seed {run.config.seed}",
+                       [row["train_error"] for row in run.history], {"ls": "--"}))
+    table = [
+        {"method": "spectral pooling (paper)" if method == "spectral pooling"
+         else f"{method} (paper's table)", "c10": c10, "c100": c100}
+        for method, c10, c100 in paper.TABLE_1
+    ] + [
+        {"method": "Columbia 2017 reproduction", **_errors(paper.EARLIER["columbia2017"])},
+        {"method": "seed 2021 reproduction", **_errors(paper.EARLIER["kalmath2021"])},
+        {"method": f"**spectral pooling, this run ({profile})**",
+         "c10": summary["mean"], "c10_std": summary["std"],
+         "c100": None if cifar100_summary is None else cifar100_summary["mean"]},
+    ]
+    sizes = models.pooled_sizes(32, config.gamma, num_blocks)
+    glue = {
+        "cifar10-error-mean": summary["mean"],
+        "cifar10-error-spread": summary["spread"],
+        "cifar10-seeds": summary["n"],
+        "cifar10-epochs": epochs,
+        "cifar10-train-size": len(dataset.x_train),
+        "cifar10-test-size": len(dataset.x_test),
+        "map-sizes": " → ".join(str(s) for s in sizes),
+        "lr-drops": ", ".join(str(e) for e in config.lr_drops) or "none",
+        "cifar100-status": "not run here (no CIFAR-100 archive)"
+        if cifar100_summary is None
+        else f"{cifar100_summary['mean']:.2%} (n = {cifar100_summary['n']})",
+    }
+    return {"config": config, "runs": runs, "summary": summary,
+            "cifar100": cifar100_summary, "curves": curves, "table": table,
+            "glue": glue}
+
+
+def search_trials(dataset, base, *, trials, state_dir, results_dir, profile):
+    """Chapter 3: the paper's Bayesian hyper-parameter search
+    (`spectral.search.search`) over `trials` trials, each trial training
+    `base` (the chapter's §5.1 config) for half its epochs without
+    learning-rate drops. Writes `results_dir/search.json` and returns the
+    trials (stored under `state_dir/search`; a search resumes)."""
+    from spectral import search
+
+    config = dataclasses.replace(base, epochs=max(1, base.epochs // 2), lr_drops=())
+    done = search.search(config, f"{state_dir}/search", max_trials=trials,
+                         dataset=dataset)
+    experiments.write_result(Path(results_dir) / "search.json", {
+        "trials": done, "base_config": config.to_dict(),
+        "data_source": dataset.source, "profile": profile})
+    return done
+
+
+def _errors(entry):
+    return {"c10": entry["cifar10"], "c100": entry["cifar100"]}
 
 
 if __name__ == "__main__":
