@@ -519,36 +519,12 @@ def candidate_units():
 
 def run_pending(minutes=None, record_dir=None, state_dir=None, names=None,
                 experiments=EXPERIMENTS, log=print):
-    """Trains pending units of this design in order; see
-    `spectral.runner.run_pending` (same contract)."""
-    import time
-
-    deadline = None if minutes is None else time.time() + 60 * minutes
-    cache, finished = {}, []
-    while True:
-        todo = [
-            u
-            for u in pending(record_dir, experiments)
-            if u.config and (names is None or u.name in names)
-        ]
-        if not todo:
-            break
-        budget = None if deadline is None else deadline - time.time()
-        if budget is not None and budget <= 0:
-            break
-        unit = todo[0]
-        log(f"{unit.name}: training ({len(todo)} runnable units pending)")
-        start = time.time()
-        result = runner.run_unit(unit, record_dir, state_dir, budget, 0, cache)
-        if not result.complete:
-            log(f"{unit.name}: stopped at the deadline; run again to resume")
-            break
-        log(
-            f"{unit.name}: done in {time.time() - start:.0f} s, test error "
-            f"{result.test_error:.4f}"
-        )
-        finished.append(unit.name)
-    return finished, len(pending(record_dir, experiments))
+    """Trains pending units of this design in order
+    (`spectral.record.runner.train_pending`, the record's one loop).
+    Returns `(finished, remaining)`."""
+    return runner.train_pending(
+        lambda: pending(record_dir, experiments), minutes, record_dir,
+        state_dir, names, log=log)
 
 
 RECORD_FILE = Path("preregistration.json")

@@ -204,3 +204,24 @@ def test_claims_document_of_the_committed_record_is_standard_json():
         assert claim["direction"] in analysis.DIRECTIONS
         assert claim["size"] in analysis.SIZES + (None,)
         assert claim["regimes"]
+
+
+def test_run_pending_trains_this_designs_next_unit_with_the_records_one_loop(
+    tmp_path, monkeypatch
+):
+    from spectral.record import runner
+
+    trained, logged = [], []
+
+    def stopped_run_unit(unit, *args, **kwargs):
+        trained.append(unit.name)
+        return type("R", (), {"complete": False, "history": [{}]})()
+
+    monkeypatch.setattr(runner, "run_unit", stopped_run_unit)
+    first = next(u for u in design.pending(tmp_path) if u.config is not None)
+    finished, remaining = design.run_pending(
+        record_dir=tmp_path, state_dir=tmp_path, log=logged.append)
+    assert (finished, trained) == ([], [first.name])
+    assert remaining == len(design.pending(tmp_path))
+    assert logged[-1] == (f"{first.name}: stopped at the deadline after 1 "
+                          "epochs; run again to resume")

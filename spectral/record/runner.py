@@ -105,12 +105,36 @@ def run_pending(
                 f"{list(experiments)}; `python -m spectral.study status` "
                 "lists every unit"
             )
+    return train_pending(
+        lambda: pending(record_dir, experiments), minutes, record_dir,
+        state_dir, names, limit, verbose, dataset, log)
+
+
+def train_pending(
+    pending_units,
+    minutes=None,
+    record_dir=None,
+    state_dir=None,
+    names=None,
+    limit=None,
+    verbose=0,
+    dataset=None,
+    log=print,
+):
+    """The one training loop of the laptop record's designs: trains the
+    runnable units `pending_units()` lists (config set; among `names` if
+    given), first first, until none is left, the time is up (`minutes`;
+    no epoch starts that would end later) or `limit` units finished.
+
+    Returns `(finished, remaining)`: the names finished in this call and
+    how many units `pending_units()` still lists (waiting ones included).
+    """
     deadline = None if minutes is None else time.time() + 60 * minutes
     cache, finished = {}, []
     while True:
         todo = [
             u
-            for u in pending(record_dir, experiments)
+            for u in pending_units()
             if u.config and (names is None or u.name in names)
         ]
         if not todo or (limit is not None and len(finished) >= limit):
@@ -135,7 +159,7 @@ def run_pending(
             f"{result.test_error:.4f}"
         )
         finished.append(unit.name)
-    return finished, len(pending(record_dir, experiments))
+    return finished, len(pending_units())
 
 
 def print_status(rows, note=""):
