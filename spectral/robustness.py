@@ -138,6 +138,19 @@ DEVIATIONS = (
         "reason": "removes repeated code; every output is unchanged "
         "(tests/test_robustness.py)",
     },
+    {
+        "date": "2026-12-03",
+        "change": "code moved, not changed: the first study's design, "
+        "storage, runner, statistics and summary files move from "
+        "spectral/study.py into spectral/record/ (one training loop, "
+        "record.runner.train_pending, for both designs); the preregistration "
+        "writer moves beside the rules it writes "
+        "(robustness_analysis.write_preregistration); claims.json is "
+        "written by record.files.write_claims",
+        "reason": "one record layer without import cycles (issue 21); the "
+        "summary files regenerated from the same run files are identical in "
+        "every value, and no unit's configuration changes",
+    },
 )
 
 
