@@ -264,6 +264,112 @@ def search_trials(dataset, base, *, trials, state_dir, results_dir, profile):
     return done
 
 
+def information(photos, photo_names, cifar, cifar_images, *, results_dir, profile):
+    """Chapter 2: approximation loss against the fraction of values kept
+    (`metrics.approximation_curves`) on the photographs and the CIFAR test
+    images, at 25 fractions plus exactly a quarter (the comparison point).
+
+    Writes `results_dir/information.json` (per set: each method's loss at a
+    quarter kept, the curves, the images; the paper's Fig. 4a read-offs)
+    and returns `{"photo_curves", "cifar_curves", "paper_points", "glue"}`.
+    """
+    fractions = np.union1d(np.linspace(0.02, 1.0, 25), [0.25])
+    curves = {
+        "photographs": metrics.approximation_curves(photos, fractions),
+        "cifar": metrics.approximation_curves(cifar_images, fractions),
+    }
+    paper_points = {m: [list(p) for p in points]
+                    for m, points in paper.FIG4A_READ_OFFS.items()}
+    quarter = {
+        name: {f"{method}_at_quarter": metrics.error_at_fraction(
+                   set_curves[method], 0.25, tolerance=1e-6)
+               for method in ("spectral", "max", "average")}
+        for name, set_curves in curves.items()
+    }
+    summary = {
+        "photographs": {**quarter["photographs"], "curves": curves["photographs"],
+                        "images": list(photo_names)},
+        "cifar": {**quarter["cifar"], "curves": curves["cifar"],
+                  "images": len(cifar_images), "data_source": cifar.source},
+        "paper_read_off": paper_points,
+        "profile": profile,
+    }
+    experiments.write_result(Path(results_dir) / "information.json", summary)
+    findings = metrics.information_findings(
+        {"the photographs": curves["photographs"],
+         "the CIFAR test images": curves["cifar"]})
+    glue = {
+        "information-findings-sets": " ".join(findings[:-1]),
+        "information-findings-size": findings[-1],
+        "cifar-count": len(cifar_images),
+    }
+    for name in ("photographs", "cifar"):
+        for key, value in quarter[name].items():
+            glue[f"{name}-{key}"] = value
+    return {"photo_curves": curves["photographs"], "cifar_curves": curves["cifar"],
+            "paper_points": paper_points, "glue": glue}
+
+
+FFT_EXACTNESS_KERNELS = (1, 2, 3, 4, 5, 7, 9, 11)
+
+
+def fft_exactness(kernels=FFT_EXACTNESS_KERNELS, seed=0):
+    """Chapter 5: `layers.FFTConv2D` against `keras.layers.Conv2D` with the
+    same weights, on a random batch (4×32×32×16), every kernel size in
+    `kernels` and both paddings. Returns one row per case: `kernel`,
+    `padding`, `max_abs_difference`, `relative` (to the largest output)."""
+    import keras
+
+    from spectral import layers
+
+    x = np.random.default_rng(seed).normal(size=(4, 32, 32, 16)).astype("float32")
+    rows = []
+    for size in kernels:
+        for padding in ("same", "valid"):
+            fft = layers.FFTConv2D(16, size, padding=padding)
+            conv = keras.layers.Conv2D(16, size, padding=padding)
+            fft(x)
+            conv(x)
+            conv.set_weights(fft.get_weights())
+            reference = np.asarray(conv(x))
+            difference = np.max(np.abs(np.asarray(fft(x)) - reference))
+            rows.append({"kernel": f"{size}×{size}", "padding": padding,
+                         "max_abs_difference": float(difference),
+                         "relative": float(difference / np.max(np.abs(reference)))})
+    return rows
+
+
+def fft_speed(exactness, *, quick, results_dir, profile):
+    """Chapter 5: the timings of `spectral.bench.run` (side-by-side ratios),
+    written with the exactness rows to `results_dir/bench.json`. Returns
+    `{"timings", "glue", "markdown"}`: the timings, the chapter's values
+    and sentences, and its Markdown paragraphs, by glue name."""
+    from spectral import bench
+
+    timings = bench.run(quick=quick)
+    experiments.write_result(Path(results_dir) / "bench.json",
+                             {**timings, "exactness": exactness, "profile": profile})
+    rows = timings["rows"]
+    conv3 = next(r for r in rows if r["case"] == "SpectralConv2D 3x3")
+    dropout = next(r for r in rows if r["case"].startswith("frequency dropout"))
+    info, settings = timings["provenance"], timings["settings"]
+    glue = {
+        "spectral-conv3-ratio": bench.ratio_text(conv3["ratio"], conv3["noise"]),
+        "dropout-ratio": bench.ratio_text(dropout["ratio"], dropout["noise"]),
+        "dropout-traces": dropout["traces"],
+        "crossover": "; ".join(f"{s}×{s} inputs: {bench.crossover_text(rows, int(s))}"
+                               for s in timings["fft_crossover_kernel"]),
+        "kernels-timed": ", ".join(str(k) for k in sorted(
+            {r["kernel_size"] for r in rows if "kernel_size" in r})),
+        "bench-machine": f"{info['backend']} backend on {info['device']}",
+        "bench-settings": f"batch {settings['batch']}, {settings['channels']} "
+                          f"channels, median of {settings['repeats']}",
+    }
+    markdown = {"pool-text": bench.pooling_text(
+        [r for r in rows if r["case"].startswith("pooling")])}
+    return {"timings": timings, "glue": glue, "markdown": markdown}
+
+
 def _errors(entry):
     return {"c10": entry["cifar10"], "c100": entry["cifar100"]}
 

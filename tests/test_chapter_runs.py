@@ -47,3 +47,32 @@ def test_classification_writes_its_file_and_the_table_holds_the_papers_numbers(t
     assert (paper_row["c10"], paper_row["c100"]) == (paper.CIFAR10_ERROR, paper.CIFAR100_ERROR)
     assert out["table"][-1]["c10"] == out["summary"]["mean"]
     assert len(out["curves"]) == 2
+
+
+def test_fft_exactness_covers_every_kernel_and_padding_at_float32_rounding():
+    rows = chapter_runs.fft_exactness(kernels=(2, 3))
+    assert [(r["kernel"], r["padding"]) for r in rows] == [
+        ("2×2", "same"), ("2×2", "valid"), ("3×3", "same"), ("3×3", "valid")]
+    assert all(0 <= r["relative"] < 1e-5 for r in rows)
+
+
+def test_information_writes_the_quarter_values_it_glues(tmp_path):
+    import numpy as np
+
+    from spectral import paper
+
+    rng = np.random.default_rng(0)
+    photos = rng.random((2, 16, 16, 3)).astype("float32")
+    cifar = experiments.load_chapter_data("cifar10", tmp_path / "no-data", True, 1, 4)
+    images = cifar.x_test.astype("float32") / 255.0
+    out = chapter_runs.information(photos, ["a", "b"], cifar, images,
+                                   results_dir=tmp_path, profile="test")
+    written = json.loads((tmp_path / "information.json").read_text())
+    for name in ("photographs", "cifar"):
+        for method in ("spectral", "max", "average"):
+            key = f"{method}_at_quarter"
+            assert written[name][key] == out["glue"][f"{name}-{key}"]
+    # keeping a quarter of the values, spectral pooling loses least
+    assert written["cifar"]["spectral_at_quarter"] < written["cifar"]["max_at_quarter"]
+    assert written["paper_read_off"]["max"] == [[0.25, paper.FIG4A_QUARTER["max"]]]
+    assert out["glue"]["cifar-count"] == 4
