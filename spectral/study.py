@@ -64,6 +64,7 @@ from spectral.record.summaries import (
 from spectral.study_report import (
     PAPER_SPEEDUP,
     budget,
+    chapter_glue,
     comparison_sentence,
     curves_figure,
     design_table,
@@ -81,7 +82,7 @@ __all__ = [
     "PAPER_SPEEDUP", "POOLING_ARMS", "POOLING_EPOCHS", "RECORD_DIR",
     "ROUNDTRIP", "SEEDS", "SGD_CONTROL", "SPEEDUP_EPOCHS", "SPEEDUP_NETWORKS",
     "STATE_DIR", "THRESHOLDS", "Unit", "VALIDATION_SIZE",
-    "best_validation_error", "budget", "chosen_learning_rate",
+    "best_validation_error", "budget", "chapter_glue", "chosen_learning_rate",
     "comparison_sentence", "curves_figure", "damaged_runs", "design_table",
     "differences_table", "display_table", "headline_numbers", "load_runs",
     "loss_gaps", "main", "median_interval", "modern_summary", "moved_aside",

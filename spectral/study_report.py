@@ -4,7 +4,7 @@
 import numpy as np
 
 from spectral import paper
-from spectral.record.laptop import (ADAM_LEARNING_RATES, CONVS, EXPERIMENTS, FILTER_SIZES, MODERN_ARMS, POOLING_ARMS, ROUNDTRIP, SEEDS, SPEEDUP_NETWORKS, THRESHOLDS, _base_configs, _train_images, record_runs, speedup_name, units)
+from spectral.record.laptop import (ADAM_LEARNING_RATES, CONVS, EXPERIMENTS, FILTER_SIZES, MODERN_ARMS, POOLING_ARMS, ROUNDTRIP, SEEDS, SPEEDUP_NETWORKS, THRESHOLDS, _base_configs, _train_images, record_runs, scale, speedup_name, units)
 from spectral.record.summaries import (_speedup_pairs, modern_summary, pooling_summary, speedup_summary)
 
 
@@ -433,6 +433,57 @@ def _projected_seconds(unit, done, finished):
         if same:
             return float(np.mean(same))
     return None
+
+
+# The claims each chapter states from the first study, by experiment.
+CHAPTER_CLAIMS = {
+    "pooling": ("classification", "frequency-dropout"),
+    "speedup": ("speedup-adam", "speedup-sgd-control"),
+}
+
+
+def chapter_glue(experiment, prefix, record_dir=None, chapter_results=None):
+    """The values a chapter glues about one experiment of the first study,
+    by glue name (`<prefix>-<what>`): each of its claims' sentence
+    (`claims.summary_sentence`), the scale it ran at, its data sources,
+    its finished and total units; for `"speedup"` also the Adam rates, the
+    SGD control's settings, the noise-floor factor and the training-loss
+    gaps (`loss_gaps`)."""
+    from spectral import claims
+    from spectral.record.laptop import SGD_CONTROL
+    from spectral.record.summaries import loss_gaps
+
+    if experiment not in CHAPTER_CLAIMS:
+        raise ValueError(
+            f"Invalid value for argument `experiment`. Expected one of "
+            f"{tuple(CHAPTER_CLAIMS)}. Received: experiment={experiment!r}"
+        )
+    runs = [doc for doc in record_runs(record_dir).values()
+            if doc["experiment"] == experiment]
+    values = {
+        f"{prefix}-{claim_id}": claims.summary_sentence(
+            claims.claim_row(claim_id, record_dir, chapter_results))
+        for claim_id in CHAPTER_CLAIMS[experiment]
+    }
+    values[f"{prefix}-scale"] = scale(experiment)
+    values[f"{prefix}-laptop-data"] = (
+        "; ".join(sorted({doc["data_source"] for doc in runs})) or "no run yet")
+    values[f"{prefix}-units"] = len(runs)
+    values[f"{prefix}-total"] = sum(u.experiment == experiment for u in units(record_dir))
+    if experiment == "speedup":
+        values[f"{prefix}-rates"] = ", ".join(f"{r:g}" for r in ADAM_LEARNING_RATES)
+        values[f"{prefix}-sgd"] = (
+            f"learning rate {SGD_CONTROL['learning_rate']:g}, momentum "
+            f"{SGD_CONTROL['momentum']:g}, decoupled weight decay "
+            f"{SGD_CONTROL['weight_decay']:g}")
+        values[f"{prefix}-noise-factor"] = claims.NOISE_FLOOR_FACTOR
+        for optimizer, gap in loss_gaps(record_dir).items():
+            values[f"{prefix}-gap-{optimizer}"] = (
+                "no finished pair yet" if not gap["pairs"] else
+                f"{gap['first']:.1e} after the first epoch and {gap['last']:.1e} "
+                f"after the last (medians over {gap['pairs']} pairs; largest "
+                f"{gap['largest']:.1e})")
+    return values
 
 
 if __name__ == "__main__":

@@ -460,3 +460,26 @@ def test_the_record_lives_in_the_repository_root():
     assert store.RECORD_DIR == store.ROOT / "results" / "laptop"
     assert (store.RECORD_DIR / "runs").is_dir()
     assert study.RECORD_DIR == store.RECORD_DIR
+
+
+@pytest.mark.parametrize(
+    "experiment,prefix,claim_ids",
+    [("pooling", "ch3", ("classification", "frequency-dropout")),
+     ("speedup", "ch4", ("speedup-adam", "speedup-sgd-control"))],
+)
+def test_chapter_glue_states_the_records_claims_scale_and_counts(
+    experiment, prefix, claim_ids
+):
+    values = study.chapter_glue(experiment, prefix, chapter_results=study.CHAPTER_RESULTS)
+    runs = [d for d in study.record_runs().values() if d["experiment"] == experiment]
+    assert values[f"{prefix}-units"] == len(runs) > 0
+    assert values[f"{prefix}-total"] == sum(u.experiment == experiment for u in study.units())
+    assert values[f"{prefix}-scale"] == study.scale(experiment)
+    assert "JPEG" in values[f"{prefix}-laptop-data"]
+    assert all(isinstance(values[f"{prefix}-{c}"], str) for c in claim_ids)
+    assert (f"{prefix}-gap-floor" in values) == (experiment == "speedup")
+
+
+def test_chapter_glue_refuses_an_experiment_without_a_chapter():
+    with pytest.raises(ValueError, match="experiment='modern'"):
+        study.chapter_glue("modern", "ch9")
