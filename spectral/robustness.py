@@ -483,19 +483,8 @@ def _plateau_units(runs):
 def design_runs(record_dir=None, experiments=EXPERIMENTS):
     """The finished units of this design, `{name: document}`: a run file
     counts only if its name is a unit of `units()` and its stored
-    configuration is that unit's."""
-    from spectral.experiments import same_config
-
-    current = {
-        u.name: u.config
-        for u in units(record_dir, experiments)
-        if u.config is not None
-    }
-    return {
-        name: doc
-        for name, doc in store.load_runs(record_dir or store.RECORD_DIR).items()
-        if name in current and same_config(doc.get("config"), current[name])
-    }
+    configuration is that unit's (`store.runs_of`)."""
+    return store.runs_of(units(record_dir, experiments), record_dir)
 
 
 def pending(record_dir=None, experiments=EXPERIMENTS):

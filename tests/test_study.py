@@ -483,3 +483,15 @@ def test_chapter_glue_states_the_records_claims_scale_and_counts(
 def test_chapter_glue_refuses_an_experiment_without_a_chapter():
     with pytest.raises(ValueError, match="experiment='modern'"):
         study.chapter_glue("modern", "ch9")
+
+
+def test_runs_of_keeps_only_units_with_their_own_configuration(tmp_path):
+    from spectral.record import store
+
+    units = [u for u in study.units(tmp_path) if u.experiment == "modern"][:2]
+    document = _fake_run(tmp_path, units[0].name, [0.5], experiment="modern", seed=0)
+    assert list(store.runs_of(units, tmp_path)) == [units[0].name]
+    assert store.runs_of(units[1:], tmp_path) == {}
+    document["config"]["learning_rate"] *= 10  # a run of another design
+    (tmp_path / "runs" / f"{units[0].name}.json").write_text(json.dumps(document))
+    assert store.runs_of(units, tmp_path) == {}

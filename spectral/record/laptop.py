@@ -49,7 +49,7 @@ import dataclasses
 from pathlib import Path
 
 from spectral import paper
-from spectral.record.store import RECORD_DIR, Unit, best_validation_error, load_runs
+from spectral.record.store import RECORD_DIR, Unit, best_validation_error, load_runs, runs_of
 
 
 VALIDATION_SIZE = 5000
@@ -395,18 +395,7 @@ def record_runs(record_dir=None, experiments=EXPERIMENTS):
     stored configuration equals that unit's: runs of an earlier design of
     the study (see `superseded_runs`) are never mixed into a summary.
     """
-    from spectral.experiments import same_config
-
-    current = {
-        u.name: u.config
-        for u in units(record_dir, experiments)
-        if u.config is not None
-    }
-    return {
-        name: doc
-        for name, doc in load_runs(record_dir).items()
-        if name in current and same_config(doc.get("config"), current[name])
-    }
+    return runs_of(units(record_dir, experiments), record_dir)
 
 
 def chosen_learning_rate(runs, case, conv):

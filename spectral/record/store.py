@@ -99,6 +99,21 @@ def _run_files(record_dir):
     return out
 
 
+def runs_of(units, record_dir=None):
+    """`{name: document}` of the run files in `record_dir` that are units
+    of `units` (an iterable of `Unit`) with the unit's configuration: a run
+    of another design or configuration, or a unit still waiting for its
+    configuration, is left out. Each design's "finished units" are this."""
+    from spectral.experiments import same_config
+
+    current = {u.name: u.config for u in units if u.config is not None}
+    return {
+        name: doc
+        for name, doc in load_runs(record_dir).items()
+        if name in current and same_config(doc.get("config"), current[name])
+    }
+
+
 def damaged_runs(record_dir=None):
     """Paths (as strings) of run files `load_runs` had to leave out."""
     return [str(p) for p, doc in _run_files(record_dir) if doc is None]
