@@ -12,9 +12,11 @@ import dataclasses
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from spectral import experiments, metrics, paper
+from spectral import bench, data, experiments, layers, metrics, models, paper, search
+from spectral.config import section_5_1_config
 from spectral.report import speedup_case_sentence
 
 SPEEDUP_NETWORKS = ("deep", "generic", "spectral_pooling")
@@ -174,10 +176,6 @@ def classification(
         comparison with the paper's Table 1 and earlier reproductions, and
         the values the chapter glues, by glue name.
     """
-    from spectral import data
-    from spectral import models
-    from spectral.config import section_5_1_config
-
     config = section_5_1_config(
         dataset="synthetic" if dataset.is_synthetic else "cifar10",
         train_size=train_size, test_size=test_size, num_blocks=num_blocks,
@@ -253,8 +251,6 @@ def search_trials(dataset, base, *, trials, state_dir, results_dir, profile):
     `base` (the chapter's §5.1 config) for half its epochs without
     learning-rate drops. Writes `results_dir/search.json` and returns the
     trials (stored under `state_dir/search`; a search resumes)."""
-    from spectral import search
-
     config = dataclasses.replace(base, epochs=max(1, base.epochs // 2), lr_drops=())
     done = search.search(config, f"{state_dir}/search", max_trials=trials,
                          dataset=dataset)
@@ -318,10 +314,6 @@ def fft_exactness(kernels=FFT_EXACTNESS_KERNELS, seed=0):
     same weights, on a random batch (4×32×32×16), every kernel size in
     `kernels` and both paddings. Returns one row per case: `kernel`,
     `padding`, `max_abs_difference`, `relative` (to the largest output)."""
-    import keras
-
-    from spectral import layers
-
     x = np.random.default_rng(seed).normal(size=(4, 32, 32, 16)).astype("float32")
     rows = []
     for size in kernels:
@@ -344,8 +336,6 @@ def fft_speed(exactness, *, quick, results_dir, profile):
     written with the exactness rows to `results_dir/bench.json`. Returns
     `{"timings", "glue", "markdown"}`: the timings, the chapter's values
     and sentences, and its Markdown paragraphs, by glue name."""
-    from spectral import bench
-
     timings = bench.run(quick=quick)
     experiments.write_result(Path(results_dir) / "bench.json",
                              {**timings, "exactness": exactness, "profile": profile})

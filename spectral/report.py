@@ -226,21 +226,21 @@ def speedup_case_sentence(case, label):
     "The Deep network measured a speed-up of 2.50 here (1 of 2 seeds reached the spatial run's final error) against the paper's 4.8."
     """
     n = len(case["per_seed"])
-    reached = case["seeds_reaching_target"]
+    subject = label[0].upper() + label[1:]
     if case["mean_speedup"] is None:
+        seeds = "its one seed" if n == 1 else f"any of {n} seeds"
         return (
-            f"{label[0].upper() + label[1:]}: the spectral run never reached "
-            f"the spatial run's final error in {'its one seed' if n == 1 else f'any of {n} seeds'} "
-            f"here, so its speed-up is undefined at this size; the paper reports "
-            f"{case['paper']}."
+            f"{subject}: the spectral run never reached the spatial run's "
+            f"final error in {seeds} here, so its speed-up is undefined at "
+            f"this size; the paper reports {case['paper']}."
         )
     seeds = (
-        "one seed" if n == 1 else f"{reached} of {n} seeds reached the spatial run's final error"
+        "one seed" if n == 1 else f"{case['seeds_reaching_target']} of {n} "
+        "seeds reached the spatial run's final error"
     )
     return (
-        f"{label[0].upper() + label[1:]} measured a speed-up of "
-        f"{case['mean_speedup']:.2f} here ({seeds}) against the paper's "
-        f"{case['paper']}."
+        f"{subject} measured a speed-up of {case['mean_speedup']:.2f} here "
+        f"({seeds}) against the paper's {case['paper']}."
     )
 
 

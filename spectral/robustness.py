@@ -143,13 +143,25 @@ DEVIATIONS = (
         "change": "code moved, not changed: the first study's design, "
         "storage, runner, statistics and summary files move from "
         "spectral/study.py into spectral/record/ (one training loop, "
-        "record.runner.train_pending, for both designs); the preregistration "
-        "writer moves beside the rules it writes "
-        "(robustness_analysis.write_preregistration); claims.json is "
-        "written by record.files.write_claims",
+        "record.runner.train_pending, and one finished-runs filter, "
+        "record.store.runs_of, for both designs; the robustness runner's "
+        "log line now names the epochs done); claims.json is written by "
+        "record.files.write_claims",
         "reason": "one record layer without import cycles (issue 21); the "
         "summary files regenerated from the same run files are identical in "
         "every value, and no unit's configuration changes",
+    },
+    {
+        "date": "2026-12-03",
+        "change": "the writer of results/laptop/preregistration.json: it "
+        "writes through jsonio.write_json (the project's one atomic, "
+        "standard-JSON writer) instead of its own code, and moved from "
+        "spectral.robustness to spectral.robustness_analysis, beside the "
+        "rules it writes",
+        "reason": "one JSON writer and no import cycle; the committed file "
+        "was written once (commit c7c45a0) and never rewritten, and the "
+        "current code writes it byte for byte the same (same units, rules "
+        "and design)",
     },
 )
 

@@ -3,9 +3,33 @@
 
 import numpy as np
 
-from spectral import paper
-from spectral.record.laptop import (ADAM_LEARNING_RATES, CONVS, EXPERIMENTS, FILTER_SIZES, MODERN_ARMS, POOLING_ARMS, ROUNDTRIP, SEEDS, SPEEDUP_NETWORKS, THRESHOLDS, _base_configs, _train_images, record_runs, scale, speedup_name, units)
-from spectral.record.summaries import (_speedup_pairs, modern_summary, pooling_summary, speedup_summary)
+from spectral import claims, paper
+from spectral.record.laptop import (
+    ADAM_LEARNING_RATES,
+    CONVS,
+    EXPERIMENTS,
+    FILTER_SIZES,
+    MODERN_ARMS,
+    POOLING_ARMS,
+    ROUNDTRIP,
+    SEEDS,
+    SGD_CONTROL,
+    SPEEDUP_NETWORKS,
+    THRESHOLDS,
+    _base_configs,
+    _train_images,
+    record_runs,
+    scale,
+    speedup_name,
+    units,
+)
+from spectral.record.summaries import (
+    _speedup_pairs,
+    loss_gaps,
+    modern_summary,
+    pooling_summary,
+    speedup_summary,
+)
 
 
 def design_table():
@@ -449,10 +473,6 @@ def chapter_glue(experiment, prefix, record_dir=None, chapter_results=None):
     its finished and total units; for `"speedup"` also the Adam rates, the
     SGD control's settings, the noise-floor factor and the training-loss
     gaps (`loss_gaps`)."""
-    from spectral import claims
-    from spectral.record.laptop import SGD_CONTROL
-    from spectral.record.summaries import loss_gaps
-
     if experiment not in CHAPTER_CLAIMS:
         raise ValueError(
             f"Invalid value for argument `experiment`. Expected one of "

@@ -225,3 +225,11 @@ def test_run_pending_trains_this_designs_next_unit_with_the_records_one_loop(
     assert remaining == len(design.pending(tmp_path))
     assert logged[-1] == (f"{first.name}: stopped at the deadline after 1 "
                           "epochs; run again to resume")
+
+
+def test_the_preregistration_file_is_what_the_current_code_writes(tmp_path):
+    # A deviation says the writer changed but its output did not.
+    committed = study.RECORD_DIR / "preregistration.json"
+    document = json.loads(committed.read_text())
+    analysis.write_preregistration(tmp_path, document["commit"], document["date"])
+    assert (tmp_path / "preregistration.json").read_bytes() == committed.read_bytes()
