@@ -301,97 +301,68 @@ _FIRST_STUDY_ARM = {
 }
 
 
-def _images_cost(config, eval_weight=1 / 3):
-    """Image passes of a run, evaluation counted at `eval_weight` of a
-    training pass (validation every epoch, training subset if logged)."""
-    train = config.train_size or (50000 - config.validation_size)
-    evaluated = config.validation_size + config.train_eval_size
-    return config.epochs * (train + eval_weight * evaluated)
-
-
-def unit_seconds(unit, first_runs):
-    """Projected wall seconds of a robustness unit from the first study's
-    measured runs: seconds per image pass of the most similar first-study
-    runs (same pooling arm; for the speed-up, same network, filter size and
-    parametrisation) times the unit's image passes. The first study's max
-    arm ran before the faster adaptive max pooling, so max units are
-    over-estimated."""
-    config = unit.config
-    if unit.experiment == "plateau":
-        network, size = config.network, config.filter_size
-        same = [d for d in first_runs.values()
-                if d.get("experiment") == "speedup"
-                and d["config"]["network"] == network
-                and d["config"]["filter_size"] == size
-                and d["config"]["conv"] == config.conv]
-        if not same:  # the §5.1 network: its pooling arm's rate
-            same = [d for d in first_runs.values()
-                    if d.get("arm") == "spectral-no-dropout"]
-    else:
-        arm = _FIRST_STUDY_ARM[unit.arm]
-        same = [d for d in first_runs.values()
-                if d.get("experiment") == "pooling" and d.get("arm") == arm]
-    from spectral.config import TrainConfig
-
-    rates = [d["wall_seconds"] / _images_cost(TrainConfig.from_dict(d["config"]))
-             for d in same]
-    return float(np.mean(rates)) * _images_cost(config)
-
-
-def cost_frame(record_dir=None):
-    """Hours of the whole laptop record: the first study measured, and the
-    robustness study measured (finished units) plus projected (pending and
-    waiting units, without ladder extensions; `unit_seconds`)."""
-    import dataclasses
-
+def cost_frame(record_dir=None, throughput=None):
+    """Hours of the whole laptop record, one row per part (the first study,
+    each robustness experiment) and a total: `units`, `hours measured`
+    (the finished units' wall times, on whatever machine and load they
+    met) and `hours to re-execute` (every unit of the part, finished or
+    not, at the throughput measured for its kind on an idle machine,
+    `spectral.record.cost`; NaN without a measurement). A unit waiting for
+    its learning rate is costed at its ladder's middle rung; ladder
+    extensions not yet needed are not counted."""
     import pandas as pd
 
+    from spectral.record import cost
+
+    if throughput is None:
+        throughput = cost.load_throughput(record_dir)
+    finished = design.design_runs(record_dir)
     from spectral.record import laptop
 
-    first = laptop.record_runs(record_dir)
-    finished = design.design_runs(record_dir)
-    rows = {
-        "first study": {
-            "units": len(first),
-            "hours measured": sum(d["wall_seconds"] for d in first.values()) / 3600,
-            "hours projected": 0.0,
-        }
-    }
-    for unit in design.units(record_dir):
-        row = rows.setdefault(
-            f"robustness: {unit.experiment}",
-            {"units": 0, "hours measured": 0.0, "hours projected": 0.0},
-        )
+    finished.update(laptop.record_runs(record_dir))
+    rows = {}
+    for part, unit, config in cost.record_configs(record_dir):
+        row = rows.setdefault(part, {"units": 0, "hours measured": 0.0,
+                                     "hours to re-execute": 0.0})
         row["units"] += 1
         if unit.name in finished:
-            if unit.name not in first:
-                row["hours measured"] += finished[unit.name]["wall_seconds"] / 3600
-            else:
-                row["units"] -= 1  # reused: counted in the first study
-            continue
-        config = unit.config
-        if config is None:  # waits for its rate: cost it at the seed-0 rung
-            config = _waiting_config(unit)
-        row["hours projected"] += unit_seconds(
-            dataclasses.replace(unit, config=config), first) / 3600
+            row["hours measured"] += finished[unit.name]["wall_seconds"] / 3600
+        row["hours to re-execute"] += (
+            cost.projected_seconds(config, throughput) / 3600
+            if throughput is not None else float("nan"))
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.loc["total"] = frame.sum()
+    frame.loc["total"] = frame.sum(skipna=False)
+    frame["units"] = frame["units"].astype(int)
     frame.index.name = "part"
     return frame
 
 
-def _waiting_config(unit):
-    seed = unit.seed
-    rate = design.SGD_START[1]
-    if unit.experiment == "tuned":
-        return design.tuned_config(unit.arm, rate, seed)
-    if unit.experiment == "regime":
-        return design.regime_config(unit.arm, rate, seed)
-    if unit.experiment == "budget":
-        return design.tuned_config(unit.arm, rate, seed, int(unit.case[:-2]))
-    network, size = unit.case.rsplit("-", 1)
-    return design.plateau_config(network, int(size[0]), unit.arm,
-                                 design.ADAM_START[1], seed)
+def cost_sentence(frame, throughput=None, record_dir=None):
+    """What `cost_frame` says, in words: the projected hours of a
+    re-execution against `cost.TARGET_HOURS`, the machine measured, and
+    the projection beside the measured hours of the first study (whose
+    units have all run)."""
+    from spectral.record import cost
+
+    if throughput is None:
+        throughput = cost.load_throughput(record_dir)
+    total = frame.loc["total", "hours to re-execute"]
+    if throughput is None or not np.isfinite(total):
+        return ("The throughput of the record's units has not been measured "
+                "yet (`python -m spectral.robustness throughput`), so no "
+                "re-execution time is projected.")
+    verdict = "within" if total <= cost.TARGET_HOURS else "above"
+    first = frame.loc["first study"]
+    machine = throughput["provenance"]["device"]
+    return (
+        f"Re-executing the whole record would take about {total:.1f} hours "
+        f"on an idle machine like the one measured ({machine}), {verdict} "
+        f"the project's target of {cost.TARGET_HOURS} hours. As a check of "
+        f"the projection: it gives {first['hours to re-execute']:.1f} hours "
+        f"for the first study, whose {int(first['units'])} runs took "
+        f"{first['hours measured']:.1f} hours as measured (on machines that "
+        "at times ran other work beside them)."
+    )
 
 
 # --------------------------------------------------------------------------

@@ -423,6 +423,24 @@ def units(record_dir=None, experiments=EXPERIMENTS):
     return out
 
 
+def provisional_config(unit):
+    """A configuration to cost a unit that waits for its learning rate:
+    the unit's own, at the middle rung of its ladder's start (the rate
+    changes the cost of nothing)."""
+    if unit.config is not None:
+        return unit.config
+    seed = unit.seed
+    rate = SGD_START[1]
+    if unit.experiment == "tuned":
+        return tuned_config(unit.arm, rate, seed)
+    if unit.experiment == "regime":
+        return regime_config(unit.arm, rate, seed)
+    if unit.experiment == "budget":
+        return tuned_config(unit.arm, rate, seed, int(unit.case[:-2]))
+    network, size = unit.case.rsplit("-", 1)
+    return plateau_config(network, int(size[0]), unit.arm, ADAM_START[1], seed)
+
+
 def _ladder_units(experiment, arms, seeds, selection, name, config):
     selection_units, seed_units = [], []
     for arm in arms:

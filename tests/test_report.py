@@ -53,14 +53,6 @@ def test_design_deviations_and_status_tables():
     assert set(status["experiment"]) == {"tuned", "regime", "budget", "plateau"}
 
 
-def test_cost_frame_totals_measured_and_projected_hours():
-    frame = report.cost_frame()
-    assert frame.loc["first study", "hours measured"] > 10
-    parts = frame.drop(index="total")
-    assert frame.loc["total", "units"] == parts["units"].sum()
-    assert (parts["hours projected"] >= 0).all()
-
-
 def test_a_not_reproduced_sentence_says_what_was_ruled_out_and_what_is_open():
     row = {"id": "classification", "direction": "not reproduced", "estimate": -0.05,
            "ci95": [-0.06, -0.04], "n": 5, "paper": "p", "size": None,

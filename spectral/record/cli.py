@@ -28,6 +28,13 @@ def main(argv=None):
         help="write pooling.json, speedup.json, modern.json, claims.json "
         "and record.json from the finished units",
     )
+    measure = sub.add_parser(
+        "throughput",
+        help="measure the training and inference throughput of every kind "
+        "of unit of the laptop record and write results/laptop/"
+        "throughput.json (clean checkout; run it on an idle machine)",
+    )
+    measure.add_argument("--images", type=int, default=2048)
     run = sub.add_parser("run", help="train the next pending units")
     run.add_argument(
         "--minutes",
@@ -126,10 +133,11 @@ def main(argv=None):
 
 
 def robustness_main(argv=None):
-    """`python -m spectral.robustness status|run|preregister`."""
+    """`python -m spectral.robustness status|run|preregister|throughput`."""
     parser = argparse.ArgumentParser(
         prog="python -m spectral.robustness",
-        description="The robustness study: status, runs, preregistration.",
+        description="The robustness study: status, runs, preregistration, "
+        "and the measured cost of re-executing the laptop record.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("status", help="finished and pending units")
@@ -138,6 +146,13 @@ def robustness_main(argv=None):
         help="write results/laptop/preregistration.json naming HEAD "
         "(clean checkout only; once)",
     )
+    measure = sub.add_parser(
+        "throughput",
+        help="measure the training and inference throughput of every kind "
+        "of unit of the laptop record and write results/laptop/"
+        "throughput.json (clean checkout; run it on an idle machine)",
+    )
+    measure.add_argument("--images", type=int, default=2048)
     run = sub.add_parser("run", help="train the next pending units")
     run.add_argument("--minutes", type=float, default=None)
     run.add_argument("--units", nargs="+", default=None, metavar="NAME")
@@ -166,6 +181,19 @@ def robustness_main(argv=None):
             print(error, file=sys.stderr)
             return 2
         print(f"preregistration written for commit {revision}")
+        return 0
+    if args.command == "throughput":
+        from spectral.record import cost
+
+        try:
+            document = cost.measure_record(
+                images=args.images, log=lambda m: print(m, flush=True))
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        print(f"{len(document['kinds'])} kinds measured in "
+              f"{document['provenance']['wall_seconds'] / 60:.1f} min; "
+              f"wrote {cost.THROUGHPUT_FILE}")
         return 0
     if args.minutes is not None and args.minutes <= 0:
         print(f"--minutes must be positive. Received: {args.minutes}",
