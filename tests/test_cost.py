@@ -55,18 +55,25 @@ def test_projected_seconds_names_an_unmeasured_kind():
                                {"kinds": []})
 
 
-def test_measure_rejects_fewer_images_than_a_batch():
-    with pytest.raises(ValueError, match="Received: images=16"):
-        cost.measure(laptop._base_configs()["pooling"], images=16)
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(images=16), "Received: images=16"),
+    (dict(repeats=0), "Received: repeats=0"),
+])
+def test_measure_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cost.measure(laptop._base_configs()["pooling"], **kwargs)
 
 
 def test_measure_times_training_and_inference_of_a_small_network():
     config = dataclasses.replace(laptop._base_configs()["pooling"],
                                  width=0.125, batch_size=32)
     lines = []
-    row = cost.measure(config, images=64, log=lines.append)
-    assert row["train_images_per_second"] > 0
-    assert row["inference_images_per_second"] > 0
+    row = cost.measure(config, images=64, repeats=2, log=lines.append)
+    assert len(row["train_seconds"]) == len(row["inference_seconds"]) == 2
+    # the rate is the fastest repeat's
+    assert row["train_images_per_second"] == pytest.approx(64 / min(row["train_seconds"]))
+    assert row["inference_images_per_second"] == pytest.approx(
+        64 / min(row["inference_seconds"]))
     assert "train" in lines[0] and "inference" in lines[0]
 
 
@@ -80,7 +87,7 @@ def test_record_configs_cost_every_unit_once():
 
 
 def test_measure_record_writes_one_row_per_kind(tmp_path, monkeypatch):
-    monkeypatch.setattr(cost, "measure", lambda config, images, log: {
+    monkeypatch.setattr(cost, "measure", lambda config, images, repeats, log: {
         "train_images_per_second": 1.0, "inference_images_per_second": 2.0,
         "compile_seconds": 0.0})
     path = tmp_path / "throughput.json"
@@ -126,3 +133,22 @@ def test_cost_sentence_says_when_nothing_was_measured(monkeypatch):
     monkeypatch.setattr(cost, "load_throughput", lambda record_dir=None: None)
     frame = report.cost_frame()
     assert "has not been measured yet" in report.cost_sentence(frame)
+
+
+@pytest.mark.parametrize("revision, code", [("abc123", 0), ("abc123+dirty", 2)])
+def test_throughput_command_measures_from_a_clean_checkout(monkeypatch, capsys,
+                                                           revision, code):
+    from spectral import experiments
+    from spectral.record import cli
+
+    calls = []
+    monkeypatch.setattr(experiments, "git_revision", lambda path=None: revision)
+    monkeypatch.setattr(cost, "measure_record", lambda **kw: calls.append(kw) or {
+        "kinds": [{}], "provenance": {"wall_seconds": 60.0}})
+    assert cli.robustness_main(["throughput", "--images", "64", "--repeats", "2"]) == code
+    if code == 0:
+        assert calls[0]["images"] == 64 and calls[0]["repeats"] == 2
+        assert "1 kinds measured in 1.0 min" in capsys.readouterr().out
+    else:
+        assert not calls
+        assert "uncommitted changes" in capsys.readouterr().err

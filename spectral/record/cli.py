@@ -35,6 +35,7 @@ def main(argv=None):
         "throughput.json (clean checkout; run it on an idle machine)",
     )
     measure.add_argument("--images", type=int, default=2048)
+    measure.add_argument("--repeats", type=int, default=3)
     run = sub.add_parser("run", help="train the next pending units")
     run.add_argument(
         "--minutes",
@@ -153,6 +154,7 @@ def robustness_main(argv=None):
         "throughput.json (clean checkout; run it on an idle machine)",
     )
     measure.add_argument("--images", type=int, default=2048)
+    measure.add_argument("--repeats", type=int, default=3)
     run = sub.add_parser("run", help="train the next pending units")
     run.add_argument("--minutes", type=float, default=None)
     run.add_argument("--units", nargs="+", default=None, metavar="NAME")
@@ -187,7 +189,8 @@ def robustness_main(argv=None):
 
         try:
             document = cost.measure_record(
-                images=args.images, log=lambda m: print(m, flush=True))
+                images=args.images, repeats=args.repeats,
+                log=lambda m: print(m, flush=True))
         except ValueError as error:
             print(error, file=sys.stderr)
             return 2

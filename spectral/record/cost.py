@@ -85,14 +85,17 @@ def image_passes(config):
     }
 
 
-def measure(config, images=2048, log=print):
+def measure(config, images=2048, repeats=3, log=print):
     """Training and inference images per second of `config`'s network.
 
-    Trains one epoch over `images` synthetic images to compile, times a
-    second epoch, then evaluates the same images twice (compile, timed)
-    with the batch size the runner uses. Returns a dict with
-    `train_images_per_second`, `inference_images_per_second` and
-    `compile_seconds`.
+    Trains one epoch over `images` synthetic images to compile, then times
+    `repeats` more epochs one by one; evaluates the same images once to
+    compile and `repeats` times more, with the runner's batch size. Each
+    rate is taken from the fastest repeat (as `timeit` advises: slower
+    repeats measure whatever else the machine did meanwhile). Returns a
+    dict with `train_images_per_second`, `inference_images_per_second`,
+    `compile_seconds` and the `train_seconds` / `inference_seconds` of
+    every repeat.
     """
     from spectral import experiments
     from spectral import data as data_lib
@@ -102,6 +105,11 @@ def measure(config, images=2048, log=print):
             "Invalid value for argument `images`. Expected at least the "
             f"batch size ({config.batch_size}). Received: images={images}"
         )
+    if repeats < 1:
+        raise ValueError(
+            "Invalid value for argument `repeats`. Expected a positive "
+            f"integer. Received: repeats={repeats}"
+        )
     probe = dataclasses.replace(
         config,
         dataset="synthetic",
@@ -109,36 +117,43 @@ def measure(config, images=2048, log=print):
         validation_size=0,
         train_eval_size=0,
         test_size=config.batch_size,
-        epochs=2,
+        epochs=1 + repeats,
         lr_drops=(),
     )
     dataset = experiments.load_dataset(probe)
     model = experiments.build_training_model(probe, dataset)
     epoch = experiments.epoch_trainer(model, dataset, probe)
-    start = time.perf_counter()
-    epoch(0)
-    compile_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    epoch(1)
-    train_rate = images / (time.perf_counter() - start)
+
+    def timed(step):
+        start = time.perf_counter()
+        step()
+        return time.perf_counter() - start
+
+    compile_seconds = timed(lambda: epoch(0))
+    train_seconds = [timed(lambda e=e: epoch(e)) for e in range(1, 1 + repeats)]
     batches = data_lib.ArrayBatches(
         dataset.x_train, dataset.y_train, probe.batch_size
     )
     model.evaluate(batches, verbose=0)
-    start = time.perf_counter()
-    model.evaluate(batches, verbose=0)
-    inference_rate = images / (time.perf_counter() - start)
+    inference_seconds = [
+        timed(lambda: model.evaluate(batches, verbose=0)) for _ in range(repeats)
+    ]
+    train_rate = images / min(train_seconds)
+    inference_rate = images / min(inference_seconds)
     log(
         f"{config.network} {config.filter_size}x{config.filter_size} "
         f"conv={config.conv} pooling={config.pooling} "
-        f"dropout={config.frequency_dropout} width={config.width}: "
-        f"train {train_rate:.0f} images/s, inference {inference_rate:.0f} "
-        f"images/s (compile {compile_seconds:.1f} s)"
+        f"dropout={config.frequency_dropout} optimizer={config.optimizer} "
+        f"width={config.width}: train {train_rate:.0f} images/s, inference "
+        f"{inference_rate:.0f} images/s (fastest of {repeats}; compile "
+        f"{compile_seconds:.1f} s)"
     )
     return {
         "train_images_per_second": train_rate,
         "inference_images_per_second": inference_rate,
         "compile_seconds": compile_seconds,
+        "train_seconds": train_seconds,
+        "inference_seconds": inference_seconds,
     }
 
 
@@ -162,11 +177,13 @@ def record_configs(record_dir=None):
     return out
 
 
-def measure_record(record_dir=None, images=2048, path=None, log=print):
+def measure_record(record_dir=None, images=2048, repeats=3, path=None,
+                   log=print):
     """Measures every kind of unit of the laptop record (`measure`) and
-    writes `throughput.json` (`{"images", "kinds": [{"kind",
+    writes `throughput.json` (`{"images", "repeats", "kinds": [{"kind",
     "train_images_per_second", "inference_images_per_second",
-    "compile_seconds"}], "provenance"}`); returns the document. Run it on
+    "compile_seconds", "train_seconds", "inference_seconds"}],
+    "provenance"}`); returns the document. Run it on
     an otherwise idle machine: the numbers are only as good as that."""
     from spectral import experiments
 
@@ -177,9 +194,11 @@ def measure_record(record_dir=None, images=2048, path=None, log=print):
     log(f"measuring {len(kinds)} kinds of unit, {images} images each")
     rows = []
     for config in kinds.values():
-        rows.append({"kind": speed_kind(config), **measure(config, images, log)})
+        rows.append({"kind": speed_kind(config),
+                     **measure(config, images, repeats, log)})
     document = {
         "images": images,
+        "repeats": repeats,
         "kinds": rows,
         "provenance": {
             **experiments.provenance(),
