@@ -13,13 +13,15 @@ The modules, in the direction data flows:
 * layers and networks: `spectral.layers`, `spectral.models`;
 * training: `spectral.data` (CIFAR loading, batching, augmentation),
   `spectral.config` (`TrainConfig`), `spectral.experiments` (resumable
-  runs with provenance), `spectral.device_loop` (whole epochs compiled on
+  runs with provenance; its machinery in `spectral.training`: provenance,
+  checkpoints and locks, model building), `spectral.device_loop` (whole epochs compiled on
   an accelerator), `spectral.train` (the command line), `spectral.search`
   (Bayesian search);
 * measurements: `spectral.metrics` (approximation loss, speed-up),
   `spectral.sparsity` (filter sparsity), `spectral.bench` (timings);
 * the record: `spectral.record` (store, intervals, the first laptop
-  study's design, runner, statistics, summary files, command lines),
+  study's design, runner, statistics, summary files, measured cost,
+  command lines),
   `spectral.robustness` and `spectral.robustness_analysis` (the
   preregistered robustness study and its verdict rules), `spectral.claims`
   (the first study's verdicts), `spectral.paper_record` (the GPU record),

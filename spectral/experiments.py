@@ -26,32 +26,58 @@ would: each epoch's batch order is drawn from `(seed, epoch)`, and every
 random layer's state travels in the checkpoint.
 """
 
-import contextlib
 import dataclasses
-import datetime
 import json
-import os
-import platform
-import shutil
-import subprocess
-import tempfile
+import os  # noqa: F401 (tests patch experiments.os)
 import time
-import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
-import spectral
 from spectral import data as data_lib
 from spectral import jsonio
-from spectral import models
 
 # The configuration lives in `spectral.config` (no Keras import, so that
 # `python -m spectral.train --help` answers at once); re-exported here.
 from spectral.config import DATASETS  # noqa: E402, F401
 from spectral.config import OPTIMIZERS  # noqa: E402, F401
 from spectral.config import TrainConfig  # noqa: E402
+
+# Provenance and the run directory's machinery live in `spectral.training`;
+# the names are re-exported here (callers and tests use them from here).
+from spectral.training.checkpoints import (  # noqa: F401
+    KEEP_CHECKPOINTS,
+    CheckpointConfigError,
+    RunLockedError,
+    _checkpoint_dirs,
+    _directory_bytes,
+    _load_checkpoint,
+    _read_json,
+    _reconcile_history,
+    _save_checkpoint,
+    _save_history,
+    _seed_states,
+    _stored_config,
+    _write_atomic,
+    prune_finished,
+    run_lock,
+)
+from spectral.paper import paper_lr_drops  # noqa: F401
+from spectral.training.building import (  # noqa: F401
+    _build_training_model,
+    _conv2d_layers,
+    _roundtrip_kernels,
+    build_training_model,
+    checkpoint_bytes,
+)
+from spectral.training.provenance import (  # noqa: F401
+    cpu_description,
+    data_parallel,
+    device_description,
+    git_revision,
+    provenance,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,132 +147,6 @@ class Result:
         )
 
 
-def git_revision(path=None):
-    """The checkout's commit SHA (with `+dirty` if modified), or None.
-
-    Where there is no git checkout (a copy of the tree sent to a lent GPU
-    machine), `$SPECTRAL_GIT_REVISION` names the commit the copy was made
-    from, if set.
-    """
-    root = Path(path or Path(__file__).resolve().parent)
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return os.environ.get("SPECTRAL_GIT_REVISION") or None
-    return sha + ("+dirty" if dirty else "")
-
-
-def cpu_description():
-    """The CPU model and the number of cores this process may use."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.lower().startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count()
-    return f"{model}, {cores} cores"
-
-
-def device_description():
-    """The accelerator the active backend computes on, or the CPU's model
-    and core count (timings depend on both)."""
-    backend = keras.backend.backend()
-    try:
-        if backend == "jax":
-            import jax
-
-            device = jax.devices()[0]
-            if device.platform != "cpu":
-                kind = getattr(device, "device_kind", "")
-                return f"{device.platform}: {kind}"
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if gpus:
-                details = tf.config.experimental.get_device_details(gpus[0])
-                return f"gpu: {details.get('device_name', gpus[0].name)}"
-    except Exception as error:  # report, never fail a run over it
-        return f"unknown ({type(error).__name__})"
-    return f"cpu: {cpu_description()}"
-
-
-def provenance():
-    """Where and with what a result was produced.
-
-    Returns:
-        A dict with `git_sha`, `backend`, `device`, `versions` (python,
-        spectral, keras, numpy and the backend library), `host` and `date`
-        (UTC, ISO 8601).
-    """
-    backend = keras.backend.backend()
-    versions = {
-        "python": platform.python_version(),
-        "spectral": spectral.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-    }
-    try:
-        module = __import__(
-            "tensorflow" if backend == "tensorflow" else backend
-        )
-        versions[backend] = module.__version__
-    except ImportError:
-        pass
-    return {
-        "git_sha": git_revision(),
-        "backend": backend,
-        "device": device_description(),
-        "versions": versions,
-        "host": platform.node(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
-    }
-
-
-def data_parallel():
-    """Spreads training over every local accelerator, when there are several.
-
-    Uses Keras's distribution API (`keras.distribution.DataParallel`): each
-    batch is split across devices and gradients are averaged; the model is
-    replicated. Keras implements this API for the JAX backend; elsewhere, or
-    with fewer than two devices, nothing changes.
-
-    Returns:
-        The `DataParallel` distribution that was set, or None.
-    """
-    if keras.backend.backend() != "jax":
-        return None
-    devices = keras.distribution.list_devices()
-    if len(devices) < 2:
-        return None
-    distribution = keras.distribution.DataParallel(devices=devices)
-    keras.distribution.set_distribution(distribution)
-    return distribution
-
-
 def load_dataset(config, subset_seed=None):
     """The (subset of the) dataset a config names, with its source label.
 
@@ -272,15 +172,6 @@ def load_dataset(config, subset_seed=None):
     )
 
 
-def _stored_config(stored):
-    """A stored configuration as a `TrainConfig` (fields added since it was
-    written take their defaults), or None if it no longer parses."""
-    try:
-        return TrainConfig.from_dict(stored)
-    except (TypeError, ValueError):
-        return None
-
-
 def same_config(stored, config):
     """Whether a stored configuration dict is `config`.
 
@@ -290,394 +181,7 @@ def same_config(stored, config):
     return isinstance(stored, dict) and _stored_config(stored) == config
 
 
-def _conv2d_layers(model):
-    """Every `keras.layers.Conv2D` (exactly that class) inside `model`."""
-    for layer in getattr(model, "layers", []):
-        if type(layer) is keras.layers.Conv2D:
-            yield layer
-        yield from _conv2d_layers(layer)
-
-
-def _roundtrip_kernels(network):
-    """Replaces every `Conv2D` kernel by its spectral round trip."""
-    from spectral import fourier
-
-    for layer in _conv2d_layers(network):
-        layer.kernel.assign(
-            fourier.spectral_to_kernel(
-                fourier.kernel_to_spectral(layer.kernel),
-                layer.kernel_size,
-            )
-        )
-
-
-def build_training_model(config, dataset):
-    """Preprocessing plus network, compiled with the config's optimiser."""
-    keras.utils.set_random_seed(config.seed)
-    mean, variance = data_lib.channel_statistics(dataset.x_train)
-    # Layers take the global dtype policy when they are created; the
-    # optimiser's and the loss's arithmetic stays float32.
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(config.precision)
-    try:
-        return _build_training_model(config, dataset, mean, variance)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
-
-
-def _build_training_model(config, dataset, mean, variance):
-    network = models.build_model(
-        config.network,
-        num_classes=dataset.num_classes,
-        input_shape=dataset.x_train.shape[1:],
-        conv=config.conv,
-        pooling=config.pooling,
-        filter_size=config.filter_size,
-        num_blocks=config.num_blocks,
-        gamma=config.gamma,
-        alpha=config.alpha,
-        beta=config.beta,
-        seed=config.seed,
-        width=config.width,
-        frequency_dropout=config.frequency_dropout,
-        pooling_norm=config.pooling_norm,
-        dropout_range=config.dropout_range,
-    )
-    if config.init_roundtrip:
-        _roundtrip_kernels(network)
-    model = keras.Sequential(
-        [
-            keras.Input(dataset.x_train.shape[1:]),
-            data_lib.preprocessing(
-                mean,
-                variance,
-                augment=config.augment,
-                seed=config.seed,
-                augmentation=config.augmentation,
-            ),
-            network,
-        ],
-        name=network.name,
-    )
-    steps = -(-len(dataset.x_train) // config.batch_size)
-    schedule = config.learning_rate
-    if config.lr_drops:
-        # The step with iteration index i uses values[k] once i > boundary,
-        # so the first step of epoch e (index e * steps) must see the drop.
-        schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
-            [epoch * steps - 1 for epoch in config.lr_drops],
-            [
-                config.learning_rate / 10**i
-                for i in range(len(config.lr_drops) + 1)
-            ],
-        )
-    if config.optimizer == "sgd":
-        optimizer = keras.optimizers.SGD(
-            schedule,
-            momentum=config.momentum,
-            weight_decay=config.weight_decay or None,
-        )
-    else:
-        optimizer = keras.optimizers.Adam(
-            schedule, weight_decay=config.weight_decay or None
-        )
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=(
-            "auto" if config.jit_compile is None else config.jit_compile
-        ),
-    )
-    return model
-
-
-class RunLockedError(RuntimeError):
-    """Raised when another live process holds a run directory's lock."""
-
-
-def _lock_owner(path):
-    try:
-        pid, host = path.read_text().split(maxsplit=1)
-        return int(pid), host.strip()
-    except (OSError, ValueError):
-        return None, None
-
-
-def _process_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def run_lock(run_dir):
-    """Holds `run_dir/lock` while a process trains in `run_dir`.
-
-    The lock file holds the owner's process id and host name and is
-    created atomically, so a second process on the same run directory is
-    refused with `RunLockedError` instead of racing the first one over its
-    checkpoints. A lock left by a process that no longer runs (killed), or
-    by another host (a state directory copied between machines), is stale:
-    it is replaced with a warning. A directory that cannot be written is
-    refused before anything is loaded or trained (`PermissionError`).
-    """
-    path = Path(run_dir) / "lock"
-    host = platform.node()
-    while True:
-        try:
-            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            pass
-        except OSError as error:  # read-only, no permission, ...
-            raise PermissionError(
-                f"Cannot write in the run directory {run_dir} ({error}): a "
-                "run writes its lock, checkpoints and history there. Make it "
-                "writable or choose another directory."
-            ) from error
-        else:
-            with os.fdopen(handle, "w") as lock:
-                lock.write(f"{os.getpid()} {host}\n")
-            break
-        # The lock exists: a live owner, or a stale one to replace.
-        pid, owner_host = _lock_owner(path)
-        if pid is not None and owner_host == host and _process_alive(pid):
-            raise RunLockedError(
-                f"{run_dir} is being trained by process {pid} on this "
-                f"machine ({path}). Wait for it to finish or stop it; "
-                "two processes must not train one run directory."
-            ) from None
-        warnings.warn(
-            f"Replacing the stale lock {path} (process {pid} on "
-            f"{owner_host!r} is not running here).",
-            stacklevel=3,
-        )
-        path.unlink(missing_ok=True)
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _seed_states(model):
-    """Every random generator's state variable, in a fixed order."""
-    return [
-        v for v in model.variables if v.path.endswith("seed_generator_state")
-    ]
-
-
-KEEP_CHECKPOINTS = 2
 EXIT_INCOMPLETE = 75  # "stopped early, run the same command again"
-
-
-def _save_checkpoint(run_dir, model, history, config=None):
-    """Writes `checkpoints/epoch_NNNN/` and keeps the newest two.
-
-    The directory is written under a temporary name and renamed when
-    complete, so a kill leaves either the whole checkpoint or none of it.
-    With `config`, the checkpoint carries it (`config.json`), and only a
-    run of that configuration resumes from it.
-    """
-    root = run_dir / "checkpoints"
-    name = f"epoch_{len(history):04d}"
-    target = root / name
-    partial = root / f"{name}.partial"
-    for stale in (partial, target):
-        if stale.exists():
-            shutil.rmtree(stale)
-    partial.mkdir(parents=True)
-    model.save(partial / "model.keras")
-    np.savez(
-        partial / "rng.npz",
-        *[keras.ops.convert_to_numpy(v) for v in _seed_states(model)],
-    )
-    jsonio.write_json(partial / "history.json", history)
-    if config is not None:
-        jsonio.write_json(partial / "config.json", config.to_dict())
-    os.replace(partial, target)
-    _write_atomic(root / "latest", name)
-    for old in _checkpoint_dirs(run_dir)[KEEP_CHECKPOINTS:]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _checkpoint_dirs(run_dir):
-    """Complete checkpoint directories, newest first."""
-    root = Path(run_dir) / "checkpoints"
-    found = [
-        d
-        for d in root.glob("epoch_*")
-        if d.is_dir() and not d.name.endswith(".partial")
-    ]
-    return sorted(found, key=lambda d: d.name, reverse=True)
-
-
-class CheckpointConfigError(ValueError):
-    """A checkpoint was made by another configuration than the run's."""
-
-
-def _check_checkpoint_config(target, config):
-    """Refuses a checkpoint made by another configuration than `config`.
-
-    A checkpoint from before checkpoints carried their configuration is
-    accepted only when the run directory's `config.json` vouches for it
-    (`train` has compared that file with the requested configuration).
-    """
-    path = target / "config.json"
-    if not path.exists():
-        if (target.parent.parent / "config.json").exists():
-            return
-        raise CheckpointConfigError(
-            f"Checkpoint {target} carries no configuration and "
-            f"{target.parent.parent / 'config.json'} is missing, so nothing "
-            "says which configuration made it. Delete "
-            f"{target.parent} to train this run from the start, or restore "
-            "the run's config.json."
-        )
-    stored = jsonio.read_json(path, "the checkpoint's configuration")
-    if _stored_config(stored) != config:
-        raise CheckpointConfigError(
-            f"Checkpoint {target} was made by another configuration "
-            f"(stored {stored}, requested {config.to_dict()}). Delete "
-            f"{target.parent} to train the requested configuration from the "
-            "start, or use another run directory."
-        )
-
-
-def _read_checkpoint(target):
-    history = json.loads((target / "history.json").read_text())
-    model = keras.saving.load_model(target / "model.keras")
-    with (
-        open(target / "rng.npz", "rb") as handle,
-        np.load(handle, allow_pickle=False) as states,
-    ):
-        variables = _seed_states(model)
-        if len(states.files) != len(variables):
-            raise ValueError(
-                f"{len(states.files)} random-generator states for a model "
-                f"with {len(variables)}"
-            )
-        for i, variable in enumerate(variables):
-            variable.assign(states[f"arr_{i}"])
-    return model, history
-
-
-def _load_checkpoint(run_dir, config=None):
-    """`(model, history)` of the newest readable checkpoint, or `(None, [])`.
-
-    With `config`, a checkpoint made by another configuration raises
-    `CheckpointConfigError` (never resumed, never skipped silently).
-
-    A damaged checkpoint (truncated model, corrupt random states or history)
-    is skipped with a warning naming it, and the previous one is used; the
-    run then repeats the lost epoch exactly.
-
-    Raises:
-        ValueError: if checkpoints exist but none can be read.
-    """
-    candidates = _checkpoint_dirs(run_dir)
-    failures = []
-    for target in candidates:
-        if config is not None:
-            _check_checkpoint_config(target, config)
-        try:
-            return _read_checkpoint(target)
-        except Exception as error:  # any damage: try the previous epoch
-            failures.append(f"{target}: {type(error).__name__}: {error}")
-            if target is not candidates[-1]:
-                warnings.warn(
-                    f"Checkpoint {target} is damaged "
-                    f"({type(error).__name__}: {error}); resuming from the "
-                    "previous one.",
-                    stacklevel=3,
-                )
-    if failures:
-        raise ValueError(
-            f"No readable checkpoint in {Path(run_dir) / 'checkpoints'}:\n"
-            + "\n".join(failures)
-            + f"\nDelete {run_dir} to train the run again from the start."
-        )
-    return None, []
-
-
-def _read_json(path, what, fix):
-    """A JSON file of a run directory; errors name the file and the fix
-    (`spectral.jsonio.DamagedFileError`, a `ValueError`)."""
-    return jsonio.read_json(path, what, fix)
-
-
-def checkpoint_bytes(config, num_classes=10):
-    """Size in bytes of one checkpoint of `config` (`train` keeps two).
-
-    The network of `config` is built untrained, with its optimiser's state
-    (one slot per weight for SGD with momentum, two for Adam), saved exactly
-    as `train` saves an epoch (model, optimiser, random-generator states,
-    history), and measured. It is what a run keeps on disk between epochs
-    and what has to be moved to resume the run on another machine.
-
-    Args:
-        config: a `TrainConfig` (its data fields are not used).
-        num_classes: 10 for CIFAR-10, 100 for CIFAR-100.
-    """
-    dataset = data_lib.synthetic_images(
-        8, 2, num_classes=num_classes, seed=config.seed
-    )
-    model = build_training_model(config, dataset)
-    model.optimizer.build(model.trainable_variables)
-    with tempfile.TemporaryDirectory() as tmp:
-        _save_checkpoint(Path(tmp), model, [])
-        return _directory_bytes(tmp)
-
-
-def prune_finished(state_dir):
-    """Deletes the checkpoints of finished runs under `state_dir`.
-
-    A run directory with a `result.json` is complete: `train` reads it back
-    without its model, so its `checkpoints/` are needed only by someone who
-    wants the trained weights. Unfinished runs are left alone. Returns the
-    number of bytes freed.
-    """
-    freed = 0
-    for result in sorted(Path(state_dir).rglob("result.json")):
-        checkpoints = result.parent / "checkpoints"
-        if checkpoints.is_dir():
-            freed += _directory_bytes(checkpoints)
-            shutil.rmtree(checkpoints)
-    return freed
-
-
-def _directory_bytes(path):
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
-
-
-def _write_atomic(path, text):
-    jsonio.write_text_atomic(path, text)
-
-
-def _reconcile_history(run_dir, history):
-    """Rewrites `history.json`/`.csv` if they differ from `history`."""
-    path = Path(run_dir) / "history.json"
-    try:
-        current = json.loads(path.read_text())
-    except (OSError, ValueError):
-        current = None
-    if current != history:
-        _save_history(Path(run_dir), history)
-
-
-def _save_history(run_dir, history):
-    jsonio.write_json(run_dir / "history.json", history, what=f"{run_dir}: history")
-    if history:
-        columns = list(dict.fromkeys(c for row in history for c in row))
-        lines = [",".join(columns)]
-        lines += [
-            ",".join(repr(row[c]) if c in row else "" for c in columns)
-            for row in history
-        ]
-        _write_atomic(run_dir / "history.csv", "\n".join(lines) + "\n")
 
 
 def _current_learning_rate(model):
@@ -1096,22 +600,6 @@ def load_chapter_data(
         seed=0,
     )
     return loaded
-
-
-def paper_lr_drops(epochs):
-    """The paper's learning-rate drops (epochs 100 and 140 of 150), scaled.
-
-    Drops that would fall after the last epoch are left out.
-
-    Example:
-
-    >>> paper_lr_drops(150), paper_lr_drops(6), paper_lr_drops(1)
-    ((100, 140), (4,), ())
-    """
-    from spectral import paper
-
-    drops = {round(epochs * f) for f in paper.LR_DROP_FRACTIONS}
-    return tuple(sorted(d for d in drops if 0 < d < epochs))
 
 
 if __name__ == "__main__":

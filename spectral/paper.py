@@ -24,6 +24,21 @@ SECTION_5_1_OPEN = {"weight_decay": 5e-4, "batch_size": 128, "num_blocks": 8}
 # The learning-rate drops as fractions of training (100/150 and 140/150).
 LR_DROP_FRACTIONS = tuple(e / SECTION_5_1["epochs"] for e in SECTION_5_1["lr_drops"])
 
+
+def paper_lr_drops(epochs):
+    """The paper's learning-rate drops (epochs 100 and 140 of 150), scaled.
+
+    Drops that would fall after the last epoch are left out.
+
+    Example:
+
+    >>> paper_lr_drops(150), paper_lr_drops(6), paper_lr_drops(1)
+    ((100, 140), (4,), ())
+    """
+    drops = {round(epochs * f) for f in LR_DROP_FRACTIONS}
+    return tuple(sorted(d for d in drops if 0 < d < epochs))
+
+
 # Reported results.
 CIFAR10_ERROR = 0.086
 CIFAR100_ERROR = 0.316

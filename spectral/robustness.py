@@ -163,6 +163,17 @@ DEVIATIONS = (
         "current code writes it byte for byte the same (same units, rules "
         "and design)",
     },
+    {
+        "date": "2026-12-03",
+        "change": "code added and moved, not changed: provisional_config "
+        "(a waiting unit's configuration at its ladder's middle rung, for "
+        "costing; it was report._waiting_config) and paper_lr_drops now "
+        "imported from spectral.paper, where it moved from "
+        "spectral.experiments",
+        "reason": "the measured cost of re-executing the record "
+        "(spectral.record.cost) and the paper's facts in one place (issue "
+        "21); no unit's configuration, rule or validity condition changes",
+    },
 )
 
 
@@ -177,7 +188,7 @@ def _sgd_base():
 
 def tuned_config(arm, rate, seed, epochs=None):
     """The `TrainConfig` of a `tuned` (or, with `epochs`, `budget`) unit."""
-    from spectral.experiments import paper_lr_drops
+    from spectral.paper import paper_lr_drops
 
     pooling, norm, dropout = TUNED_ARMS[arm]
     base = _sgd_base()

@@ -114,7 +114,7 @@ EXPERIMENTS = ("pooling", "speedup", "modern")
 def _base_configs():
     """The `TrainConfig` of each experiment before arm and seed."""
     from spectral.experiments import TrainConfig
-    from spectral.experiments import paper_lr_drops
+    from spectral.paper import paper_lr_drops
 
     # Shared by every experiment: the data, the split, the batch size and
     # a single test evaluation after the last epoch.

@@ -1,0 +1,11 @@
+"""The machinery under `spectral.experiments.train`.
+
+* `spectral.training.provenance` — where and with what a result was
+  produced (commit, backend, CPU or accelerator model, versions, date).
+* `spectral.training.checkpoints` — a run directory's lock, its epoch
+  checkpoints (model, optimiser and random-generator state), their
+  validation on resume, and its history files, all written atomically.
+
+`spectral.experiments` re-exports the public names, so code written
+against it keeps working.
+"""
