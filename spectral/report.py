@@ -361,7 +361,22 @@ def cost_sentence(frame, throughput=None, record_dir=None):
         f"the projection: it gives {first['hours to re-execute']:.1f} hours "
         f"for the first study, whose {int(first['units'])} runs took "
         f"{first['hours measured']:.1f} hours as measured (on machines that "
-        "at times ran other work beside them)."
+        "at times ran other work beside them)." + _spread_sentence(throughput)
+    )
+
+
+def _spread_sentence(throughput):
+    """How much the repeats of one measurement varied, when recorded."""
+    spreads = [max(row["train_seconds"]) / min(row["train_seconds"])
+               for row in throughput["kinds"] if row.get("train_seconds")]
+    if not spreads:
+        return ""
+    return (
+        f" The repeats of one kind's measurement took up to "
+        f"{max(spreads):.1f}× as long as the fastest (each rate is the "
+        f"fastest of {throughput.get('repeats', len(spreads))}): the "
+        "machine's speed varies, so the projection is nearer a lower bound "
+        "than a promise."
     )
 
 

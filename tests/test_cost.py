@@ -127,6 +127,15 @@ def test_cost_sentence_states_the_projection_against_the_target(rate, side):
     assert f"{side} the project's target of {cost.TARGET_HOURS} hours" in text
     assert "cpu: Test CPU, 2 cores" in text
     assert f"{frame.loc['first study', 'hours measured']:.1f} hours as measured" in text
+    assert "took up to" not in text  # no repeats recorded, no spread claimed
+
+
+def test_cost_sentence_states_how_much_repeats_varied():
+    throughput = _fake_throughput()
+    throughput.update(provenance={"device": "cpu"}, repeats=3)
+    throughput["kinds"][0]["train_seconds"] = [2.0, 3.0, 2.5]
+    text = report.cost_sentence(report.cost_frame(throughput=throughput), throughput)
+    assert "took up to 1.5× as long as the fastest (each rate is the fastest of 3)" in text
 
 
 def test_cost_sentence_says_when_nothing_was_measured(monkeypatch):
