@@ -365,6 +365,31 @@ def cost_sentence(frame, throughput=None, record_dir=None):
     )
 
 
+def appendix_glue(record_dir=None):
+    """`(values, cost)` for the appendix, about the whole laptop record
+    (both studies): its units and how many have finished, their measured
+    hours, the re-execution projected from the measured throughput (or why
+    there is none), the longest run in minutes and the machines that ran
+    them, by glue name; `cost` is `cost_frame(record_dir)`."""
+    from spectral.record import laptop
+
+    runs = {**design.design_runs(record_dir), **laptop.record_runs(record_dir)}
+    cost = cost_frame(record_dir)
+    projected = cost.loc["total", "hours to re-execute"]
+    values = {
+        "laptop-finished": len(runs),
+        "laptop-units": int(cost.loc["total", "units"]),
+        "laptop-hours": float(cost.loc["total", "hours measured"]),
+        "laptop-projected": f"{projected:.1f} h" if np.isfinite(projected)
+        else "not yet measured (`python -m spectral.robustness throughput`)",
+        "laptop-longest": max((d["wall_seconds"] for d in runs.values()),
+                              default=0) / 60,
+        "laptop-devices": "; ".join(sorted(
+            {d["provenance"]["device"] for d in runs.values()})) or "none",
+    }
+    return values, cost
+
+
 def _spread_sentence(throughput):
     """How much the repeats of one measurement varied, when recorded."""
     spreads = [max(row["train_seconds"]) / min(row["train_seconds"])

@@ -368,6 +368,77 @@ def reproduce(
             )
 
 
+def run_log(results_dir):
+    """The execution log `reproduce` writes beside the chapters' results
+    (`reproduce.json`: chapters with status and seconds, parameters), or
+    `{}` when the chapters were executed another way."""
+    path = Path(results_dir) / "reproduce.json"
+    return jsonio.read_json(path, "the execution log") if path.exists() else {}
+
+
+def build_glue(profile, environment):
+    """The appendix's glue values about this execution, by glue name:
+    profile, backend, device, commit and date (`environment` is
+    `experiments.provenance()`)."""
+    return {
+        "build-profile": profile,
+        "build-backend": environment["backend"],
+        "build-device": environment["device"],
+        "build-sha": environment["git_sha"] or "unknown",
+        "build-date": environment["date"],
+    }
+
+
+def checkpoint_footprints():
+    """Rows `{"run", "blocks", "mib"}`: the size of one checkpoint of each
+    network the paper profile trains (`experiments.checkpoint_bytes`), at
+    the paper profile's number of blocks — what a run keeps on disk and
+    what must travel to resume it on another machine."""
+    from spectral import experiments
+
+    blocks = profile_parameters("paper")["num_blocks"]
+    adam = dict(optimizer="adam", learning_rate=1e-3)
+    footprints = [
+        ("§5.1 network (chapter 3), SGD with momentum",
+         dict(network="spectral_pooling", num_blocks=blocks)),
+        ("§5.1 network (chapter 4), Adam",
+         dict(network="spectral_pooling", num_blocks=blocks, **adam)),
+        ("generic network 5×5 (chapter 4), Adam",
+         dict(network="generic", filter_size=5, **adam)),
+        ("deep network 5×5 (chapter 4), Adam",
+         dict(network="deep", filter_size=5, **adam)),
+    ]
+    rows = []
+    for label, fields in footprints:
+        config = experiments.TrainConfig(**fields)
+        rows.append({
+            "run": label,
+            "blocks": config.num_blocks
+            if config.network == "spectral_pooling" else "—",
+            "mib": experiments.checkpoint_bytes(config) / 2**20,
+        })
+    return rows
+
+
+def colab_message(repository_url, profile):
+    """What a chapter opened on Google Colab prints once it has installed
+    the package from `repository_url`: where from, and how to change the
+    scale it executes at.
+
+    Example:
+
+    >>> print(colab_message("https://github.com/o/r", "cpu"))  # doctest: +ELLIPSIS
+    Installed spectral-cnn from https://github.com/o/r. The parameters cell holds the profile 'cpu'; ...
+    """
+    return (
+        f"Installed spectral-cnn from {repository_url}. The parameters cell "
+        f"holds the profile '{profile}'; to re-execute at another scale, copy "
+        "the values of book/params/<profile>.yml from the repository into it "
+        "(profile 'paper': the paper's protocol, for a GPU runtime). Without "
+        "data_dir the official CIFAR archive is downloaded."
+    )
+
+
 def synthetic_warning(parameters):
     """A loud console warning when synthetic images may stand in, else None.
 

@@ -506,6 +506,28 @@ def chapter_glue(experiment, prefix, record_dir=None, chapter_results=None):
     return values
 
 
+
+def overview_glue(record_dir=None):
+    """The values chapter 6 glues about the first study's record, by glue
+    name: finished and total units, the data sources and commits of the
+    finished runs, the headline numbers (`headline-<key>`) and the pooling
+    experiment's scale."""
+    runs = record_runs(record_dir)
+    values = {
+        "laptop-units-finished": len(runs),
+        "laptop-units-total": len(units(record_dir)),
+        "laptop-data": "; ".join(sorted({d["data_source"] for d in runs.values()}))
+        or "no run yet",
+        "laptop-commits": ", ".join(sorted(
+            {d["provenance"]["git_sha"][:7] for d in runs.values()})) or "none",
+    }
+    for key, text in headline_numbers(record_dir).items():
+        values[f"headline-{key}"] = text
+    values["headline-scale"] = scale("pooling")
+    return values
+
+
+
 if __name__ == "__main__":
     import sys
 

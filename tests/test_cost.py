@@ -161,3 +161,13 @@ def test_throughput_command_measures_from_a_clean_checkout(monkeypatch, capsys,
     else:
         assert not calls
         assert "uncommitted changes" in capsys.readouterr().err
+
+
+def test_appendix_glue_describes_the_whole_record():
+    values, frame = report.appendix_glue()
+    assert values["laptop-units"] == frame.loc["total", "units"]
+    assert values["laptop-units"] > values["laptop-finished"] >= 106
+    assert values["laptop-hours"] == pytest.approx(frame.loc["total", "hours measured"])
+    assert values["laptop-projected"].endswith(" h") or "not yet measured" in values[
+        "laptop-projected"]
+    assert "cpu" in values["laptop-devices"]

@@ -347,7 +347,7 @@ ROOT_BOOK = reproduce.ROOT / "book"
 @pytest.mark.parametrize(
     "chapter", sorted(p.name for p in ROOT_BOOK.glob("[0-9][0-9]-*.md"))
 )
-def test_every_chapter_installs_itself_on_colab(chapter, monkeypatch):
+def test_every_chapter_installs_itself_on_colab(chapter, monkeypatch, capsys):
     """Right after its parameters, every chapter has a cell that, on Colab
     without the package, asks for `repository_url` or installs from it; and
     that does nothing anywhere else."""
@@ -369,3 +369,29 @@ def test_every_chapter_installs_itself_on_colab(chapter, monkeypatch):
     assert (
         calls[-1][-1] == "spectral-cnn[tensorflow] @ git+https://github.com/o/r"
     )
+    assert capsys.readouterr().out.strip() == reproduce.colab_message(
+        "https://github.com/o/r", "cpu")
+
+
+def test_run_log_reads_the_execution_log_or_nothing(tmp_path):
+    assert reproduce.run_log(tmp_path) == {}
+    (tmp_path / "reproduce.json").write_text('{"profile": "cpu", "chapters": {}}')
+    assert reproduce.run_log(tmp_path) == {"profile": "cpu", "chapters": {}}
+
+
+def test_build_glue_names_the_execution():
+    environment = {"backend": "tensorflow", "device": "cpu: X, 2 cores",
+                   "git_sha": None, "date": "2026-12-03"}
+    assert reproduce.build_glue("cpu", environment) == {
+        "build-profile": "cpu", "build-backend": "tensorflow",
+        "build-device": "cpu: X, 2 cores", "build-sha": "unknown",
+        "build-date": "2026-12-03"}
+
+
+@pytest.mark.slow
+def test_checkpoint_footprints_size_every_paper_network():
+    rows = reproduce.checkpoint_footprints()
+    assert [r["blocks"] for r in rows][2:] == ["—", "—"]
+    assert all(r["mib"] > 1 for r in rows)
+    # Adam keeps two slots per weight, SGD with momentum one: same network, larger
+    assert rows[1]["mib"] > rows[0]["mib"]

@@ -485,6 +485,19 @@ def test_chapter_glue_refuses_an_experiment_without_a_chapter():
         study.chapter_glue("modern", "ch9")
 
 
+def test_overview_glue_counts_the_first_studys_record():
+    from spectral import study_report
+
+    values = study_report.overview_glue()
+    runs = study.record_runs()
+    assert values["laptop-units-finished"] == len(runs)
+    assert values["laptop-units-total"] == len(study.units())
+    assert "JPEG" in values["laptop-data"]
+    assert all(len(c) == 7 for c in values["laptop-commits"].split(", "))
+    assert values["headline-scale"] == study.scale("pooling")
+    assert {f"headline-{k}" for k in study.headline_numbers()} <= set(values)
+
+
 def test_runs_of_keeps_only_units_with_their_own_configuration(tmp_path):
     from spectral.record import store
 
