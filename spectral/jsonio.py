@@ -128,7 +128,7 @@ def run_command(main, argv=None):
 # The package's command lines, named by every module that has none.
 COMMANDS = (
     "spectral.train", "spectral.study", "spectral.robustness", "spectral.claims",
-    "spectral.paper_record", "spectral.reproduce", "spectral.bench",
+    "spectral.paper_record", "spectral.reproduce", "spectral.bench", "spectral.record",
 )
 
 

@@ -52,61 +52,41 @@ outside the record) and from a checkout with uncommitted changes.
 """
 
 import argparse
-import dataclasses
-import shutil
 import sys
-import tarfile
 import time
-import warnings
 from pathlib import Path
 
 from spectral import jsonio
 from spectral import paper
+from spectral.record import bundle
+from spectral.record import runner
+from spectral.record import store
+from spectral.record.bundle import BundleError  # noqa: F401 (callers catch it here)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = store.ROOT
 RECORD_DIR = ROOT / "results" / "paper"
 STATE_DIR = ROOT / "state" / "paper" / "record"
-EXIT_INCOMPLETE = 75
+EXIT_INCOMPLETE = store.EXIT_INCOMPLETE
 GROUPS = ("throughput", "classification", "speedup", "search", "cifar100")
 THROUGHPUT_PRECISIONS = ("float32", "mixed_bfloat16")
 CLASSIFICATION_SEEDS = (0, 1, 2)
 PAPER_EPOCHS = 150
 SPEEDUP_EPOCHS = 200
 SEARCH_TRIALS = 20
-# A file that comes back from a device call may hold at most 16 MiB, and a
-# call carries at most 64 MiB in all (code and wheels included).
-PART_BYTES = 15 * 2**20
-CARRY_BYTES = 56 * 2**20
 SEARCH_PROJECT = "section_5_1"
 SEARCH_VALIDATION_FRACTION = 0.1
 # The search needs keras-tuner: `RECORD_ONLY=1 bash .ci/gpu-wheels` carries
 # it (the device machines have its other requirements).
 
 
-@dataclasses.dataclass(frozen=True)
-class PaperUnit:
-    """One unit of the paper-scale record.
-
-    Attributes:
-        name: file stem of its result (`runs/<name>.json`).
-        group: one of `GROUPS` (the priority order).
-        kind: `"throughput"` (a measurement), `"train"` or `"search"`.
-        config: the `TrainConfig` of a training unit (None while it waits
-            for a learning-rate selection, and for other kinds).
-        settings: the arguments of a measurement unit.
-        arm, case, role: as in `spectral.store.Unit` (speed-up units).
-        blocked: why the unit cannot run yet, or None.
-    """
-
-    name: str
-    group: str
-    kind: str
-    config: object = None
-    settings: dict = None
-    arm: str = ""
-    case: str = ""
-    role: str = "seed"
-    blocked: str = None
+def paper_unit(name, group, kind, config=None, **fields):
+    """A unit of the paper-scale record: a `spectral.record.store.Unit`
+    (the one unit type of every record) whose `experiment` is its group
+    (one of `GROUPS`, the priority order) and whose `kind` is
+    `"throughput"` (a measurement, arguments in `settings`), `"train"` or
+    `"search"`; `fields` are the other `Unit` fields (`arm`, `case`,
+    `role`, `settings`, `blocked`)."""
+    return store.Unit(name, group, config=config, kind=kind, **fields)
 
 
 def classification_config(dataset="cifar10", seed=0):
@@ -168,7 +148,7 @@ def units(record_dir=None, data_dir=None):
 
     record_dir = Path(record_dir or RECORD_DIR)
     out = [
-        PaperUnit(
+        paper_unit(
             f"throughput-{precision}",
             "throughput",
             "throughput",
@@ -183,7 +163,7 @@ def units(record_dir=None, data_dir=None):
         for precision in THROUGHPUT_PRECISIONS
     ]
     out += [
-        PaperUnit(
+        paper_unit(
             f"classification-cifar10-seed{seed}",
             "classification",
             "train",
@@ -194,7 +174,7 @@ def units(record_dir=None, data_dir=None):
     ]
     for unit in laptop._speedup_units(speedup_base(), record_dir):
         out.append(
-            PaperUnit(
+            paper_unit(
                 unit.name,
                 "speedup",
                 "train",
@@ -205,7 +185,7 @@ def units(record_dir=None, data_dir=None):
             )
         )
     out.append(
-        PaperUnit(
+        paper_unit(
             "search",
             "search",
             "search",
@@ -223,7 +203,7 @@ def units(record_dir=None, data_dir=None):
         else "the official CIFAR-100 archive is not in the data directory"
     )
     out += [
-        PaperUnit(
+        paper_unit(
             f"classification-cifar100-seed{seed}",
             "cifar100",
             "train",
@@ -238,8 +218,6 @@ def units(record_dir=None, data_dir=None):
 
 def load_runs(record_dir=None):
     """`{name: result document}` of the record's finished units."""
-    from spectral.record import store
-
     return store.load_runs(record_dir or RECORD_DIR)
 
 
@@ -271,7 +249,7 @@ def status(record_dir=None, data_dir=None, state_dir=None):
         doc = runs.get(unit.name)
         row = {
             "unit": unit.name,
-            "group": unit.group,
+            "group": unit.experiment,
             "state": "pending",
             "minutes": None,
             "test_error": None,
@@ -367,7 +345,7 @@ def group_table(group, record_dir=None):
     rows = {}
     for unit in units(record_dir):
         doc = runs.get(unit.name)
-        if unit.group != group or doc is None or not _finished(unit, runs):
+        if unit.experiment != group or doc is None or not _finished(unit, runs):
             continue
         rows[unit.name] = {
             "test error": doc.get("test_error"),
@@ -419,8 +397,6 @@ def run_throughput(unit, record_dir=None, log=print):
     """Measures a throughput unit and writes its result file."""
     from spectral import bench
     from spectral import experiments
-    from spectral.record import store
-
     start = time.time()
     settings = dict(unit.settings)
     rows = bench.training_throughput(
@@ -433,7 +409,7 @@ def run_throughput(unit, record_dir=None, log=print):
     )
     document = {
         "name": unit.name,
-        "group": unit.group,
+        "group": unit.experiment,
         "kind": unit.kind,
         "settings": unit.settings,
         "data": "synthetic images (timing only)",
@@ -454,8 +430,6 @@ def run_search(unit, record_dir=None, state_dir=None, budget=None, log=print):
     """
     from spectral import experiments
     from spectral import search
-    from spectral.record import store
-
     settings = unit.settings
     folder = Path(state_dir or STATE_DIR) / unit.name
     start = time.time()
@@ -474,7 +448,7 @@ def run_search(unit, record_dir=None, state_dir=None, budget=None, log=print):
         return False
     document = {
         "name": unit.name,
-        "group": unit.group,
+        "group": unit.experiment,
         "kind": unit.kind,
         "settings": settings,
         "base_config": unit.config.to_dict(),
@@ -500,7 +474,8 @@ def run_pending(
     data_dir=None,
     log=print,
 ):
-    """Runs the next runnable units in priority order until out of time.
+    """Runs the next runnable units in priority order until out of time,
+    with the loop every record uses (`spectral.record.runner.train_pending`).
 
     A training unit stops before an epoch that would end after the
     deadline and continues in the next call (from `state_dir`). Returns
@@ -511,9 +486,6 @@ def run_pending(
         RuntimeError: without an accelerator, unless `allow_cpu`.
         ValueError: if `names` holds a name that is not a unit.
     """
-    from spectral.record import runner
-    from spectral.record import store
-
     if not allow_cpu and not _on_accelerator():
         raise RuntimeError(
             "The paper-scale record trains on an accelerator (JAX backend); "
@@ -529,213 +501,33 @@ def run_pending(
                 f"units={unknown} are not units of the paper-scale record; "
                 "`python -m spectral.paper_record status` lists them"
             )
-    deadline = None if minutes is None else time.time() + 60 * minutes
-    finished, cache = [], {}
-    while True:
+
+    def pending_units():
         runs = load_runs(record_dir)
-        todo = [
-            u
-            for u in units(record_dir, data_dir)
-            if not _finished(u, runs)
-            and not u.blocked
-            and (u.kind != "train" or u.config is not None)
-            and (names is None or u.name in names)
-        ]
-        budget = None if deadline is None else deadline - time.time()
-        if not todo or (budget is not None and budget <= 0):
-            break
-        unit = todo[0]
-        log(f"{unit.name}: starting ({len(todo)} runnable units pending)")
-        start = time.time()
+        return [u for u in units(record_dir, data_dir) if not _finished(u, runs)]
+
+    def run_other(unit, budget):
         if unit.kind == "throughput":
             run_throughput(unit, record_dir, log)
-        elif unit.kind == "search":
-            if not run_search(unit, record_dir, state_dir, budget, log):
-                break
-        else:
-            result = runner.run_unit(
-                store.Unit(
-                    unit.name,
-                    unit.group,
-                    unit.arm,
-                    unit.case,
-                    unit.config,
-                    unit.role,
-                ),
-                record_dir,
-                state_dir,
-                budget,
-                cache=cache,
-            )
-            if not result.complete:
-                log(
-                    f"{unit.name}: stopped at the deadline after "
-                    f"{len(result.history)} of {unit.config.epochs} epochs; "
-                    "run again to resume"
-                )
-                break
-        log(f"{unit.name}: finished in {time.time() - start:.0f} s")
-        finished.append(unit.name)
-    runs = load_runs(record_dir)
-    left = sum(not _finished(u, runs) for u in units(record_dir, data_dir))
-    return finished, left
+            return True
+        return run_search(unit, record_dir, state_dir, budget, log)
+
+    return runner.train_pending(
+        pending_units, minutes, record_dir, state_dir, names, log=log,
+        run_other=run_other)
 
 
-MANIFEST = "state.manifest.json"
-
-
-def _travel_ignore(directory, names):
-    """What `pack` leaves behind in one folder of the state tree: the
-    checkpoints of finished runs, all but the newest checkpoint of an
-    unfinished run, partial checkpoints and lock files."""
-    from spectral import experiments
-
-    directory = Path(directory)
-    ignored = {n for n in names if n == "lock" or n.endswith(".partial")}
-    if "result.json" in names:
-        ignored.add("checkpoints")
-    if directory.name == "checkpoints":
-        run_dir = directory.parent
-        if (run_dir / "result.json").exists():
-            return set(names)
-        newest = experiments._checkpoint_dirs(run_dir)[:1]
-        ignored |= {
-            n for n in names if n.startswith("epoch_") and directory / n not in newest
-        }
-    return ignored
-
-
-def pack(state_dir=None, out_dir=None, part_bytes=PART_BYTES):
-    """Bundles the unfinished units' newest checkpoints for travel.
-
-    Finished runs travel without checkpoints (their `result.json` is
-    enough to skip them); each unfinished run carries only its newest
-    checkpoint. Nothing in `state_dir` is changed or deleted: the bundle is
-    made from a filtered copy. It is an uncompressed tar split into files
-    `state.tar.NNN` of at most `part_bytes` bytes each in `out_dir`, with
-    `state.manifest.json` listing every part's size and SHA-256, so that
-    `unpack` refuses a gap or a short part. Returns the part paths (none
-    when there is nothing to carry).
-    """
-    import hashlib
-    import tempfile
-
-    state_dir = Path(state_dir or STATE_DIR)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not state_dir.is_dir() or not any(state_dir.iterdir()):
-        return []
-    for stale in list(out_dir.glob("state.tar.[0-9][0-9][0-9]")) + [
-        out_dir / MANIFEST
-    ]:
-        if stale.exists():
-            stale.unlink()
-    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-        staging = Path(tmp) / "state"
-        shutil.copytree(state_dir, staging, ignore=_travel_ignore)
-        bundle = Path(tmp) / "state.tar"
-        with tarfile.open(bundle, "w") as archive:
-            archive.add(staging, arcname=".")
-        parts = []
-        with open(bundle, "rb") as handle:
-            for index in range(10**3):
-                chunk = handle.read(part_bytes)
-                if not chunk:
-                    break
-                part = out_dir / f"state.tar.{index:03d}"
-                part.write_bytes(chunk)
-                parts.append(
-                    {
-                        "name": part.name,
-                        "bytes": len(chunk),
-                        "sha256": hashlib.sha256(chunk).hexdigest(),
-                    }
-                )
-    jsonio.write_json(out_dir / MANIFEST, {"parts": parts})
-    total = sum(p["bytes"] for p in parts)
-    if total > CARRY_BYTES:
-        warnings.warn(
-            f"The bundle holds {total / 2**20:.0f} MiB, more than a device "
-            f"call can carry back in ({CARRY_BYTES / 2**20:.0f} MiB with the "
-            "code): the unfinished unit cannot resume on a device machine "
-            "and must finish inside one call.",
-            stacklevel=2,
-        )
-    return [out_dir / p["name"] for p in parts]
-
-
-class BundleError(ValueError):
-    """A carried bundle is incomplete or damaged (nothing was unpacked)."""
+def pack(state_dir=None, out_dir=None, part_bytes=bundle.PART_BYTES):
+    """`spectral.record.bundle.pack` of the paper-scale record's state
+    (default `STATE_DIR`): the unfinished units' newest checkpoints, in
+    checksummed parts, to carry out of a device call."""
+    return bundle.pack(state_dir or STATE_DIR, out_dir, part_bytes)
 
 
 def unpack(parts_dir, state_dir=None):
-    """Restores a bundle written by `pack` into `state_dir`.
-
-    Every part named in `state.manifest.json` must be present with its
-    size and SHA-256, and no other part may be there; otherwise
-    `BundleError` names what is wrong and nothing is unpacked. A folder
-    with neither parts nor manifest holds no bundle: returns 0. Files
-    present in the bundle replace those in `state_dir`; unpack only a
-    bundle that came back from the latest call. Returns the number of
-    parts read.
-
-    Raises:
-        FileNotFoundError: if `parts_dir` does not exist.
-        BundleError: for a missing, extra, short or altered part.
-    """
-    import hashlib
-
-    parts_dir = Path(parts_dir)
-    if not parts_dir.is_dir():
-        raise FileNotFoundError(
-            f"{parts_dir} does not exist: pass the folder `pack --to` wrote "
-            "(a device call's files_at)."
-        )
-    found = sorted(p.name for p in parts_dir.glob("state.tar.[0-9][0-9][0-9]"))
-    manifest_path = parts_dir / MANIFEST
-    if not found and not manifest_path.exists():
-        return 0
-    if not manifest_path.exists():
-        raise BundleError(
-            f"{parts_dir} holds {len(found)} parts but no {MANIFEST}: the "
-            "bundle cannot be checked, so it is not unpacked."
-        )
-    listed = jsonio.read_json(manifest_path, "the bundle's manifest")["parts"]
-    names = [p["name"] for p in listed]
-    missing = sorted(set(names) - set(found))
-    extra = sorted(set(found) - set(names))
-    if missing or extra:
-        raise BundleError(
-            f"The bundle in {parts_dir} is incomplete: missing parts "
-            f"{missing}, unexpected parts {extra}. Nothing was unpacked; "
-            "fetch every part of the latest call again."
-        )
-    for entry in listed:
-        data = (parts_dir / entry["name"]).read_bytes()
-        if len(data) != entry["bytes"] or (
-            hashlib.sha256(data).hexdigest() != entry["sha256"]
-        ):
-            raise BundleError(
-                f"Part {parts_dir / entry['name']} has {len(data)} bytes, "
-                f"expected {entry['bytes']} with the manifest's SHA-256: it "
-                "is short or altered. Nothing was unpacked."
-            )
-    state_dir = Path(state_dir or STATE_DIR)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    bundle = state_dir.parent / f".{state_dir.name}.incoming.tar"
-    with open(bundle, "wb") as out:
-        for name in names:
-            out.write((parts_dir / name).read_bytes())
-    try:
-        with tarfile.open(bundle) as archive:
-            for member in archive.getmembers():
-                target = state_dir / member.name
-                if member.isfile() and target.exists():
-                    target.unlink()
-            archive.extractall(state_dir, filter="data")
-    finally:
-        bundle.unlink()
-    return len(names)
+    """`spectral.record.bundle.unpack` into the paper-scale record's state
+    (default `STATE_DIR`); returns the number of parts read."""
+    return bundle.unpack(parts_dir, state_dir or STATE_DIR)
 
 
 def main(argv=None):

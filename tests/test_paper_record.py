@@ -27,7 +27,7 @@ TINY = experiments.TrainConfig(
 
 def test_units_follow_the_priority_order(tmp_path):
     units = paper_record.units(tmp_path, data_dir=tmp_path)
-    groups = [paper_record.GROUPS.index(u.group) for u in units]
+    groups = [paper_record.GROUPS.index(u.experiment) for u in units]
     assert groups == sorted(groups)
     assert [u.name for u in units[:5]] == [
         "throughput-float32",
@@ -48,7 +48,7 @@ def test_units_follow_the_priority_order(tmp_path):
         (100, 140),
     )
     assert paper.epochs == 150 and not paper.augment and paper.loop == "device"
-    speedup = [u for u in units if u.group == "speedup"]
+    speedup = [u for u in units if u.experiment == "speedup"]
     assert len(speedup) == len(
         laptop._speedup_units(laptop._base_configs()["speedup"], tmp_path)
     )
@@ -57,7 +57,7 @@ def test_units_follow_the_priority_order(tmp_path):
     assert all(c.train_size is None and c.loop == "device" for c in runnable)
     blocked = {u.name: u.blocked for u in units if u.blocked}
     assert "classification-cifar100-seed0" in blocked
-    (search,) = [u for u in units if u.group == "search"]
+    (search,) = [u for u in units if u.experiment == "search"]
     assert search.kind == "search" and not search.blocked
     assert search.config == units[2].config  # trials replace its values
     assert search.settings["trials"] == 20
@@ -66,7 +66,7 @@ def test_units_follow_the_priority_order(tmp_path):
 def test_cifar100_units_unblock_when_the_archive_exists(tmp_path):
     (tmp_path / "cifar-100-python.tar.gz").write_bytes(b"")
     units = paper_record.units(tmp_path, data_dir=tmp_path)
-    assert not [u for u in units if u.group == "cifar100" and u.blocked]
+    assert not [u for u in units if u.experiment == "cifar100" and u.blocked]
 
 
 def test_the_record_needs_an_accelerator(tmp_path, capsys, monkeypatch):
@@ -100,8 +100,8 @@ def test_git_revision_falls_back_to_the_environment(monkeypatch):
 
 def _tiny_units(record_dir=None, data_dir=None):
     return [
-        paper_record.PaperUnit("tiny-train", "classification", "train", TINY),
-        paper_record.PaperUnit(
+        paper_record.paper_unit("tiny-train", "classification", "train", TINY),
+        paper_record.paper_unit(
             "tiny-blocked", "search", "search", settings={}, blocked="why"
         ),
     ]
@@ -155,41 +155,10 @@ def test_a_unit_resumes_from_a_packed_bundle(tmp_path, monkeypatch):
     assert not (tmp_path / "third" / "tiny-train" / "checkpoints").exists()
 
 
-def _bundle(tmp_path):
-    state = tmp_path / "state" / "unit"
-    state.mkdir(parents=True)
-    (state / "big.bin").write_bytes(np.random.default_rng(0).bytes(3 * 2**12))
-    return paper_record.pack(tmp_path / "state", tmp_path / "out", part_bytes=2**12)
-
-
-@pytest.mark.parametrize(
-    "damage, match",
-    [
-        (lambda parts: parts[1].unlink(), "missing parts \\['state.tar.001'\\]"),
-        (lambda parts: parts[0].write_bytes(parts[0].read_bytes()[:-1]), "short or altered"),
-        (lambda parts: (parts[0].parent / "state.tar.099").write_bytes(b"x"), "unexpected parts"),
-        (lambda parts: (parts[0].parent / "state.manifest.json").unlink(), "no state.manifest.json"),
-    ],
-    ids=["gap", "short", "extra", "no-manifest"],
-)
-def test_unpack_refuses_a_damaged_bundle_and_unpacks_nothing(tmp_path, damage, match):
-    parts = _bundle(tmp_path)
-    assert len(parts) >= 3
-    damage(parts)
-    with pytest.raises(paper_record.BundleError, match=match):
-        paper_record.unpack(tmp_path / "out", tmp_path / "restored")
-    assert not (tmp_path / "restored").exists()
-
-
 def test_unpack_from_a_folder_that_does_not_exist_exits_2(tmp_path, capsys):
     status = paper_record.main(["unpack", "--from", str(tmp_path / "typo"),
                                 "--state-dir", str(tmp_path / "s")])
     assert status == 2 and "does not exist" in capsys.readouterr().err
-
-
-def test_pack_of_nothing_writes_nothing(tmp_path):
-    assert paper_record.pack(tmp_path / "missing", tmp_path / "out") == []
-    assert paper_record.unpack(tmp_path / "out", tmp_path / "state") == 0
 
 
 def test_throughput_unit_writes_its_rows(tmp_path, monkeypatch):
@@ -227,16 +196,6 @@ def test_status_command_lists_every_unit(capsys):
     assert paper_record.main(["status"]) == 0
     out = capsys.readouterr().out
     assert "throughput-float32" in out and "units finished" in out
-
-
-def test_pack_warns_when_a_bundle_cannot_travel(tmp_path, monkeypatch):
-    run = tmp_path / "state" / "big" / "checkpoints" / "epoch_0001"
-    run.mkdir(parents=True)
-    (run / "model.keras").write_bytes(b"x" * 5000)
-    monkeypatch.setattr(paper_record, "CARRY_BYTES", 4096)
-    with pytest.warns(UserWarning, match="must finish inside one call"):
-        parts = paper_record.pack(tmp_path / "state", tmp_path / "out")
-    assert parts
 
 
 def test_summary_table_counts_units_by_group(tmp_path):
@@ -298,7 +257,7 @@ def test_the_search_unit_advances_call_by_call(tmp_path, monkeypatch):
     and the next call finishes it: the interrupted trial continues."""
     pytest.importorskip("keras_tuner")
     config = dataclasses.replace(TINY, epochs=2, lr_drops=())
-    unit = paper_record.PaperUnit(
+    unit = paper_record.paper_unit(
         "search",
         "search",
         "search",

@@ -120,11 +120,16 @@ def train_pending(
     verbose=0,
     dataset=None,
     log=print,
+    run_other=None,
 ):
-    """The one training loop of the laptop record's designs: trains the
-    runnable units `pending_units()` lists (config set; among `names` if
-    given), first first, until none is left, the time is up (`minutes`;
-    no epoch starts that would end later) or `limit` units finished.
+    """The one loop of every record: runs the runnable units
+    `pending_units()` lists (`Unit.runnable`; among `names` if given),
+    first first, until none is left, the time is up (`minutes`; no epoch
+    starts that would end later) or `limit` units finished.
+
+    A training unit trains (`run_unit`); a unit of another kind (the
+    paper-scale record's measurements and search) is handed to
+    `run_other(unit, seconds_left)`, which returns whether it finished.
 
     Returns `(finished, remaining)`: the names finished in this call and
     how many units `pending_units()` still lists (waiting ones included).
@@ -135,7 +140,7 @@ def train_pending(
         todo = [
             u
             for u in pending_units()
-            if u.config and (names is None or u.name in names)
+            if u.runnable and (names is None or u.name in names)
         ]
         if not todo or (limit is not None and len(finished) >= limit):
             break
@@ -143,8 +148,21 @@ def train_pending(
         budget = None if deadline is None else deadline - time.time()
         if budget is not None and budget <= 0:
             break
-        log(f"{unit.name}: training ({len(todo)} runnable units pending)")
         start = time.time()
+        if unit.kind != "train":
+            if run_other is None:
+                raise ValueError(
+                    f"Unit {unit.name} is a {unit.kind!r} unit: pass "
+                    "`run_other` to run units that do not train."
+                )
+            log(f"{unit.name}: starting ({len(todo)} runnable units pending)")
+            if not run_other(unit, budget):
+                log(f"{unit.name}: stopped at the deadline; run again to resume")
+                break
+            log(f"{unit.name}: done in {time.time() - start:.0f} s")
+            finished.append(unit.name)
+            continue
+        log(f"{unit.name}: training ({len(todo)} runnable units pending)")
         result = run_unit(
             unit, record_dir, state_dir, budget, verbose, cache, dataset
         )

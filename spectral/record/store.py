@@ -32,25 +32,43 @@ EXIT_INCOMPLETE = 75
 
 @dataclasses.dataclass(frozen=True)
 class Unit:
-    """One training run of the study.
+    """One unit of a record: a training run (or, in the paper-scale
+    record, a measurement or a search).
 
     Attributes:
         name: file stem of its result (`runs/<name>.json`).
-        experiment: `"pooling"`, `"speedup"` or `"modern"`.
+        experiment: what it belongs to: `"pooling"`, `"speedup"`,
+            `"modern"` (the first laptop study), `"tuned"`, `"regime"`,
+            `"budget"`, `"plateau"` (the robustness study), or a group of
+            the paper-scale record (`spectral.paper_record.GROUPS`).
         arm: the compared variant (`"max"`, `"spectral"`, ...).
-        case: for `speedup`, e.g. `"generic-3x3-adam"`; else `""`.
+        case: e.g. `"generic-3x3-adam"` for a speed-up unit; else `""`.
         config: its `TrainConfig`, or None while it waits for a choice
-            (Adam seeds 1 and 2 wait for the learning-rate selection).
+            (Adam seeds 1 and 2 wait for the learning-rate selection) and
+            for a unit that does not train.
         role: `"selection"` (a learning-rate candidate), `"seed"` or
             `"control"`.
+        kind: `"train"` (every laptop unit), `"throughput"` (a
+            measurement) or `"search"`.
+        settings: the arguments of a measurement unit, else None.
+        blocked: why the unit cannot run yet (missing data), or None.
     """
 
     name: str
     experiment: str
-    arm: str
-    case: str
-    config: object
+    arm: str = ""
+    case: str = ""
+    config: object = None
     role: str = "seed"
+    kind: str = "train"
+    settings: dict = None
+    blocked: str = None
+
+    @property
+    def runnable(self):
+        """Whether the unit can run now: not blocked, and a training unit
+        has its configuration (its learning rate is chosen)."""
+        return not self.blocked and (self.kind != "train" or self.config is not None)
 
     @property
     def seed(self):
