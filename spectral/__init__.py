@@ -11,7 +11,8 @@ The modules, in the direction data flows:
 * operators: `spectral.fourier` (the Fourier operators), `spectral.adaptive`
   (adaptive max/average pooling);
 * layers and networks: `spectral.layers`, `spectral.models`;
-* training: `spectral.data` (CIFAR loading, batching, augmentation),
+* training: `spectral.cifar` (reading CIFAR from disk, labelled by source),
+  `spectral.data` (splits, batching, augmentation),
   `spectral.config` (`TrainConfig`), `spectral.experiments` (resumable
   runs with provenance; its machinery in `spectral.training`: provenance,
   checkpoints and locks, model building), `spectral.device_loop` (whole epochs compiled on
