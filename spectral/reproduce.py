@@ -420,6 +420,25 @@ def checkpoint_footprints():
     return rows
 
 
+def chapter_fingerprint(source):
+    """What an execution of the chapter `source` depends on:
+    `{"source_sha256", "git_sha"}` (the chapter's text and the commit of
+    the code it calls). A resumed `reproduce` keeps an executed chapter
+    only when both are unchanged; an uncommitted checkout (`+dirty`) or no
+    checkout never matches, so its chapters always execute again."""
+    import hashlib
+
+    from spectral.training.provenance import git_revision
+
+    revision = git_revision(ROOT)
+    if revision is None or revision.endswith("+dirty"):
+        revision = f"uncommitted, executed at {time.time_ns()}"
+    return {
+        "source_sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest(),
+        "git_sha": revision,
+    }
+
+
 def colab_message(repository_url, profile):
     """What a chapter opened on Google Colab prints once it has installed
     the package from `repository_url`: where from, and how to change the
@@ -523,9 +542,13 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
     log.setdefault("chapters", {})
     for source in sources:
         output = paths["notebooks"] / (source.stem + ".ipynb")
-        done = log["chapters"].get(source.stem, {}).get("status") == "ok"
+        fingerprint = chapter_fingerprint(source)
+        entry = log["chapters"].get(source.stem, {})
+        done = entry.get("status") == "ok" and all(
+            entry.get(key) == value for key, value in fingerprint.items())
         if done and output.exists() and profile != "smoke":
-            print(f"{source.stem}: already executed, kept")
+            print(f"{source.stem}: already executed from this source and "
+                  "commit, kept")
             continue
         print(
             f"{source.stem}: executing ({profile}, "
@@ -578,6 +601,7 @@ def _run_chapters(profile, selected, deadline_minutes, root, extra_parameters):
         log["chapters"][source.stem] = {
             "status": "ok",
             "seconds": time.time() - start,
+            **fingerprint,
         }
         jsonio.write_json(log_path, log)
         print(f"{source.stem}: ok in {time.time() - start:.0f} s", flush=True)

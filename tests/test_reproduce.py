@@ -395,3 +395,36 @@ def test_checkpoint_footprints_size_every_paper_network():
     assert all(r["mib"] > 1 for r in rows)
     # Adam keeps two slots per weight, SGD with momentum one: same network, larger
     assert rows[1]["mib"] > rows[0]["mib"]
+
+
+@pytest.mark.slow
+def test_a_resumed_run_re_executes_a_chapter_whose_source_or_commit_changed(
+        tmp_path, capsys, monkeypatch):
+    from spectral.training import provenance
+
+    monkeypatch.setattr(provenance, "git_revision", lambda path=None: "abc")
+    _fake_book(tmp_path, "x = 1")
+    assert reproduce.reproduce("paper", root=tmp_path) == 0
+    assert "01-first: executing" in capsys.readouterr().out
+    assert reproduce.reproduce("paper", root=tmp_path) == 0  # resumed: nothing new
+    assert "already executed from this source and commit, kept" in capsys.readouterr().out
+    chapter = tmp_path / "book" / "01-first.md"
+    chapter.write_text(chapter.read_text().replace("x = 1", "x = 2"))
+    assert reproduce.reproduce("paper", root=tmp_path) == 0
+    assert "01-first: executing" in capsys.readouterr().out
+    monkeypatch.setattr(provenance, "git_revision", lambda path=None: "def")
+    assert reproduce.reproduce("paper", root=tmp_path) == 0
+    assert "01-first: executing" in capsys.readouterr().out
+
+
+def test_an_uncommitted_checkout_never_matches_an_earlier_execution(monkeypatch, tmp_path):
+    from spectral.training import provenance
+
+    source = tmp_path / "01.md"
+    source.write_text("text")
+    monkeypatch.setattr(provenance, "git_revision", lambda path=None: "abc+dirty")
+    first = reproduce.chapter_fingerprint(source)
+    assert first["git_sha"].startswith("uncommitted")
+    monkeypatch.setattr(provenance, "git_revision", lambda path=None: "abc")
+    assert reproduce.chapter_fingerprint(source) == {
+        "source_sha256": first["source_sha256"], "git_sha": "abc"}

@@ -10,10 +10,12 @@ import platform
 import subprocess
 from pathlib import Path
 
-import keras
 import numpy as np
 
 import spectral
+
+# Keras is imported inside the functions that need it: `git_revision` serves
+# `spectral.reproduce`, which must not import Keras before it chose a backend.
 
 
 def git_revision(path=None):
@@ -66,6 +68,8 @@ def cpu_description():
 def device_description():
     """The accelerator the active backend computes on, or the CPU's model
     and core count (timings depend on both)."""
+    import keras
+
     backend = keras.backend.backend()
     try:
         if backend == "jax":
@@ -95,6 +99,8 @@ def provenance():
         spectral, keras, numpy and the backend library), `host` and `date`
         (UTC, ISO 8601).
     """
+    import keras
+
     backend = keras.backend.backend()
     versions = {
         "python": platform.python_version(),
@@ -132,6 +138,8 @@ def data_parallel():
     Returns:
         The `DataParallel` distribution that was set, or None.
     """
+    import keras
+
     if keras.backend.backend() != "jax":
         return None
     devices = keras.distribution.list_devices()
