@@ -28,5 +28,21 @@ def rng():
     return np.random.default_rng(20151207)
 
 
+@pytest.fixture
+def tiny_config():
+    """A factory of the tiny training configuration (`tests.fakes`)."""
+    from tests.fakes import tiny_config
+
+    return tiny_config
+
+
+@pytest.fixture
+def fake_run():
+    """A writer of fake run files (`tests.fakes.write_fake_run`)."""
+    from tests.fakes import write_fake_run
+
+    return write_fake_run
+
+
 def pytest_report_header(config):
     return f"keras {keras.__version__}, backend {keras.backend.backend()}"

@@ -4,26 +4,13 @@ import dataclasses
 import json
 import subprocess
 
-import numpy as np
 import pytest
 
 from spectral import data
 from spectral import experiments
 from spectral import paper_record
 from spectral.record import laptop, runner
-
-TINY = experiments.TrainConfig(
-    dataset="synthetic",
-    train_size=48,
-    test_size=16,
-    batch_size=16,
-    num_blocks=2,
-    epochs=3,
-    lr_drops=(2,),
-    width=0.25,
-    seed=1,
-)
-
+from tests.fakes import TINY
 
 def test_units_follow_the_priority_order(tmp_path):
     units = paper_record.units(tmp_path, data_dir=tmp_path)

@@ -10,21 +10,12 @@ from spectral import robustness as design
 from spectral import robustness_analysis as analysis
 from spectral import study
 from spectral.record import laptop
+from tests.fakes import write_fake_run
 
 
 def _write(tmp_path, name, config, val_error, test_error, history=None, **extra):
-    folder = tmp_path / "runs"
-    folder.mkdir(exist_ok=True)
     history = history or [{"epoch": 1, "val_error": val_error, "train_loss": 1.0}]
-    document = {
-        "config": config.to_dict(),
-        "name": name,
-        "history": history,
-        "test_error": test_error,
-        "wall_seconds": 60.0,
-        **extra,
-    }
-    (folder / f"{name}.json").write_text(json.dumps(document))
+    write_fake_run(tmp_path, name, config, history, test_error, **extra)
 
 
 @pytest.mark.parametrize(

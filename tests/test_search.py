@@ -8,16 +8,9 @@ import pytest
 from spectral import data
 from spectral import experiments
 from spectral import search
+from tests.fakes import tiny_config
 
-BASE = experiments.TrainConfig(
-    dataset="synthetic",
-    train_size=48,
-    test_size=16,
-    batch_size=16,
-    epochs=1,
-    lr_drops=(),
-    seed=1,
-)
+BASE = tiny_config(epochs=1, lr_drops=())
 
 
 def test_space_matches_the_paper():

@@ -10,6 +10,7 @@ from scipy import stats
 from spectral import data
 from spectral import study
 from spectral.record import runner
+from tests.fakes import write_fake_run
 
 
 def test_units_cover_every_arm_and_seed(tmp_path):
@@ -36,23 +37,13 @@ def test_units_cover_every_arm_and_seed(tmp_path):
 
 
 def _fake_run(tmp_path, name, val_errors, test_error=0.5, **fields):
-    folder = tmp_path / "runs"
-    folder.mkdir(exist_ok=True)
     history = [
         {"epoch": i + 1, "val_error": e, "train_loss": 1.0 / (i + 1)}
         for i, e in enumerate(val_errors)
     ]
     unit = {u.name: u for u in study.units(tmp_path)}.get(name)
-    document = {
-        "config": None if unit is None else unit.config.to_dict(),
-        "name": name,
-        "history": history,
-        "test_error": test_error,
-        "wall_seconds": 60.0,
-        **fields,
-    }
-    (folder / f"{name}.json").write_text(json.dumps(document))
-    return document
+    return write_fake_run(tmp_path, name, None if unit is None else unit.config,
+                          history, test_error, **fields)
 
 
 def test_learning_rate_is_chosen_on_validation(tmp_path):
