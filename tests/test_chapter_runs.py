@@ -76,3 +76,11 @@ def test_information_writes_the_quarter_values_it_glues(tmp_path):
     assert written["cifar"]["spectral_at_quarter"] < written["cifar"]["max_at_quarter"]
     assert written["paper_read_off"]["max"] == [[0.25, paper.FIG4A_QUARTER["max"]]]
     assert out["glue"]["cifar-count"] == 4
+
+
+def test_fft_exactness_replays_exactly_whatever_ran_before():
+    import keras
+
+    first = chapter_runs.fft_exactness(kernels=(3,))
+    keras.random.normal((3,))  # another draw from the global generator
+    assert chapter_runs.fft_exactness(kernels=(3,)) == first
