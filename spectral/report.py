@@ -189,9 +189,10 @@ def direction_sentence(row):
         reasons = [r.get("reason") for r in row["regimes"] if r.get("reason")]
         why = reasons[0] if reasons else "no valid regime in the record yet"
         return f"{name}: not tested yet ({why})."
+    regime = row.get("primary_regime")
     text = (
         f"{name}: direction {row['direction']}, estimate "
-        f"{_ours(row)}, n = {row['n']} ({row.get('primary_regime')})"
+        f"{_ours(row)}, n = {row['n']}" + (f" ({regime})" if regime else "")
     )
     if row.get("size"):
         text += f"; size {row['size']} with the paper's {row['paper']}"

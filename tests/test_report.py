@@ -111,3 +111,11 @@ def test_regime_figure_draws_training_and_validation_curves(tmp_path):
 )
 def test_speedup_case_sentence_states_the_mean_or_that_it_is_undefined(case, expected):
     assert report.speedup_case_sentence(case, "the Deep net") == expected
+
+
+@pytest.mark.parametrize("regime, tail", [(None, "n = 5."), ("tuned", "n = 5 (tuned).")])
+def test_direction_sentence_names_the_regime_only_when_there_is_one(regime, tail):
+    row = {"id": "information-preservation", "direction": "reproduced", "estimate": 0.1,
+           "ci95": [0.05, 0.15], "n": 5, "paper": "p", "size": None,
+           "primary_regime": regime, "regimes": []}
+    assert report.direction_sentence(row).endswith(tail)
