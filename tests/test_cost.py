@@ -171,3 +171,11 @@ def test_appendix_glue_describes_the_whole_record():
     assert values["laptop-projected"].endswith(" h") or "not yet measured" in values[
         "laptop-projected"]
     assert "cpu" in values["laptop-devices"]
+
+
+def test_only_the_robustness_command_measures_throughput(capsys):
+    from spectral.record import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["throughput"])
+    assert "invalid choice: 'throughput'" in capsys.readouterr().err

@@ -28,14 +28,6 @@ def main(argv=None):
         help="write pooling.json, speedup.json, modern.json, claims.json "
         "and record.json from the finished units",
     )
-    measure = sub.add_parser(
-        "throughput",
-        help="measure the training and inference throughput of every kind "
-        "of unit of the laptop record and write results/laptop/"
-        "throughput.json (clean checkout; run it on an idle machine)",
-    )
-    measure.add_argument("--images", type=int, default=2048)
-    measure.add_argument("--repeats", type=int, default=3)
     run = sub.add_parser("run", help="train the next pending units")
     run.add_argument(
         "--minutes",
