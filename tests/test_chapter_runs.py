@@ -27,6 +27,7 @@ def test_convergence_speedup_writes_standard_json_and_returns_what_the_chapter_g
         assert out["sentences"][key].endswith(f"{case['paper']}.")
     assert len(out["rows"]) == len(out["panels"]) == 6
     assert len(plotting.speedup_grid(out["panels"]).axes) == 6
+    assert written["train_seconds"] > 0  # 24 runs' training time, summed
 
 
 @pytest.mark.slow
@@ -47,6 +48,18 @@ def test_classification_writes_its_file_and_the_table_holds_the_papers_numbers(t
     assert (paper_row["c10"], paper_row["c100"]) == (paper.CIFAR10_ERROR, paper.CIFAR100_ERROR)
     assert out["table"][-1]["c10"] == out["summary"]["mean"]
     assert len(out["curves"]) == 2
+    # executed again, the finished run is reused: the file keeps its training time
+    run = json.loads(next((tmp_path / "state").rglob("result.json")).read_text())
+    assert written["train_seconds"] == pytest.approx(
+        run["provenance"]["train_seconds_total"])
+    chapter_runs.classification(
+        dataset, data_dir=tmp_path / "no-data", train_size=32, test_size=16,
+        num_blocks=1, epochs=1, batch_size=16, seeds=[0],
+        state_dir=tmp_path / "state", results_dir=tmp_path / "results",
+        profile="test")
+    again = json.loads((tmp_path / "results" / "cifar10.json").read_text())
+    assert again["train_seconds"] == written["train_seconds"]
+    assert again["wall_seconds"] < written["train_seconds"]
 
 
 def test_fft_exactness_covers_every_kernel_and_padding_at_float32_rounding():
