@@ -33,7 +33,7 @@ The modules, in the direction data flows:
   their legibility checks in `spectral.figure_checks`),
   `spectral.chapter_runs` (the chapters' own executions, each writing its
   result file), `spectral.reproduce` (executes the chapters with
-  papermill);
+  papermill), `spectral.result_files` (their result files summarised);
 * files: `spectral.jsonio` (atomic, standard JSON).
 
 Backend: whatever Keras is configured to use. When nothing is configured and

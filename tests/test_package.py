@@ -265,7 +265,7 @@ def test_the_papers_facts_are_defined_once():
 # runs as written (no extra globals), so a changed contract fails here.
 DOCTESTED = ["adaptive", "bench", "claims", "data", "experiments", "metrics",
              "models", "report", "reproduce", "robustness", "robustness_analysis",
-             "search", "sparsity", "record.summaries", "record.cost", "paper"]
+             "search", "sparsity", "record.summaries", "record.cost", "paper", "result_files"]
 
 
 @pytest.mark.parametrize("name", DOCTESTED)
