@@ -302,6 +302,14 @@ _FIRST_STUDY_ARM = {
 }
 
 
+def _finished_runs(record_dir=None):
+    """Every finished unit of the laptop record, both studies: `{name:
+    document}`."""
+    from spectral.record import laptop
+
+    return {**design.design_runs(record_dir), **laptop.record_runs(record_dir)}
+
+
 def cost_frame(record_dir=None, throughput=None):
     """Hours of the whole laptop record, one row per part (the first study,
     each robustness experiment) and a total: `units`, `hours measured`
@@ -317,10 +325,7 @@ def cost_frame(record_dir=None, throughput=None):
 
     if throughput is None:
         throughput = cost.load_throughput(record_dir)
-    finished = design.design_runs(record_dir)
-    from spectral.record import laptop
-
-    finished.update(laptop.record_runs(record_dir))
+    finished = _finished_runs(record_dir)
     rows = {}
     for part, unit, config in cost.record_configs(record_dir):
         row = rows.setdefault(part, {"units": 0, "hours measured": 0.0,
@@ -372,9 +377,7 @@ def appendix_glue(record_dir=None):
     hours, the re-execution projected from the measured throughput (or why
     there is none), the longest run in minutes and the machines that ran
     them, by glue name; `cost` is `cost_frame(record_dir)`."""
-    from spectral.record import laptop
-
-    runs = {**design.design_runs(record_dir), **laptop.record_runs(record_dir)}
+    runs = _finished_runs(record_dir)
     cost = cost_frame(record_dir)
     projected = cost.loc["total", "hours to re-execute"]
     values = {

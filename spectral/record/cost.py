@@ -25,6 +25,7 @@ the 10,000 test images once):
 
 import dataclasses
 import time
+from pathlib import Path
 
 from spectral import jsonio
 from spectral.record import store
@@ -205,15 +206,14 @@ def measure_record(record_dir=None, images=2048, repeats=3, path=None,
             "wall_seconds": time.time() - start,
         },
     }
-    jsonio.write_json(path or THROUGHPUT_FILE, document, what="throughput.json")
+    path = path or Path(record_dir or store.RECORD_DIR) / THROUGHPUT_FILE.name
+    jsonio.write_json(path, document, what="throughput.json")
     return document
 
 
 def load_throughput(record_dir=None):
     """The record's measured throughput document (`throughput.json` in
     `record_dir`, default the laptop record), or None when it is missing."""
-    from pathlib import Path
-
     path = Path(record_dir or store.RECORD_DIR) / THROUGHPUT_FILE.name
     if not path.exists():
         return None
