@@ -23,9 +23,10 @@ The modules, in the direction data flows:
 * the record: `spectral.record` (store, intervals, the first laptop
   study's design, runner, statistics, summary files, measured cost,
   command lines),
-  `spectral.robustness`, `spectral.robustness_rules` and
-  `spectral.robustness_analysis` (the preregistered robustness study, its
-  verdict rules and their application), `spectral.claims`
+  `spectral.robustness`, `spectral.robustness_rules`,
+  `spectral.robustness_analysis` and `spectral.robustness_deviations` (the
+  preregistered robustness study, its verdict rules, their application and
+  the changes made after the preregistration), `spectral.claims`
   (the first study's verdicts), `spectral.paper_record` (the GPU record),
   `spectral.study` (the first study's public names, for the chapters);
 * the book: `spectral.report` (verdict tables), `spectral.study_report`

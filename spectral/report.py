@@ -10,6 +10,7 @@ differences, × for speed-ups), intervals on one line, no index header row.
 import numpy as np
 
 from spectral import robustness as design
+from spectral import robustness_deviations
 from spectral import robustness_analysis as analysis
 
 SHORT_CLAIMS = {
@@ -155,7 +156,7 @@ def deviations_frame():
     """Every change made after the preregistration, with its reason."""
     import pandas as pd
 
-    return pd.DataFrame(list(design.DEVIATIONS) or
+    return pd.DataFrame(list(robustness_deviations.DEVIATIONS) or
                         [{"date": "—", "change": "none", "reason": ""}])
 
 

@@ -158,7 +158,7 @@ def write_preregistration(record_dir=None, commit=None, date=None):
     if path.exists():
         raise FileExistsError(
             f"{path} exists: a preregistration is written once. Deviations "
-            "go in spectral.robustness.DEVIATIONS."
+            "go in spectral.robustness_deviations.DEVIATIONS."
         )
     document = preregistration_document(
         commit,
