@@ -30,7 +30,8 @@ The modules, in the direction data flows:
   (the first study's verdicts), `spectral.paper_record` (the GPU record),
   `spectral.study` (the first study's public names, for the chapters);
 * the book: `spectral.report` (verdict tables), `spectral.study_report`
-  (the first study's tables and figures), `spectral.plotting` (figures;
+  (the first study's tables and figures), `spectral.paper_report` (the GPU
+  record's progress tables and sentences), `spectral.plotting` (figures;
   their legibility checks in `spectral.figure_checks`),
   `spectral.chapter_runs` (the chapters' own executions, each writing its
   result file), `spectral.reproduce` (executes the chapters with

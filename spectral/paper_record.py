@@ -221,7 +221,9 @@ def load_runs(record_dir=None):
     return store.load_runs(record_dir or RECORD_DIR)
 
 
-def _finished(unit, runs):
+def is_finished(unit, runs):
+    """Whether `runs` (`load_runs`) holds a result for `unit` made with its
+    current configuration (and, for a non-training unit, its settings)."""
     from spectral.experiments import same_config
 
     doc = runs.get(unit.name)
@@ -255,7 +257,7 @@ def status(record_dir=None, data_dir=None, state_dir=None):
             "test_error": None,
             "note": "",
         }
-        if doc is not None and _finished(unit, runs):
+        if doc is not None and is_finished(unit, runs):
             row["state"] = "finished"
             row["minutes"] = doc.get("wall_seconds", 0.0) / 60
             row["test_error"] = doc.get("test_error")
@@ -298,89 +300,6 @@ def _search_progress(unit, state_dir):
             f"{unit.config.epochs} epochs"
         )
     return {"state": "in progress", "note": note}
-
-
-def status_table(record_dir=None, data_dir=None, state_dir=None):
-    """`status` as a `pandas.DataFrame` indexed by unit."""
-    import pandas as pd
-
-    table = pd.DataFrame(status(record_dir, data_dir, state_dir))
-    return table.set_index("unit")
-
-
-def summary_table(record_dir=None, data_dir=None, state_dir=None):
-    """Units per group and state, in priority order (a `pandas.DataFrame`).
-
-    Columns: the number of units in each state, the first unit still to
-    run and, for a blocked group, why.
-    """
-    import pandas as pd
-
-    rows = status(record_dir, data_dir, state_dir)
-    states = ("finished", "in progress", "pending", "waits for lr selection")
-    table = {}
-    for group in GROUPS:
-        mine = [r for r in rows if r["group"] == group]
-        entry = {s: sum(r["state"] == s for r in mine) for s in states}
-        entry["blocked"] = sum(r["state"] == "blocked" for r in mine)
-        following = next(
-            (r["unit"] for r in mine if r["state"] in states[1:3]), "—"
-        )
-        entry["next unit"] = following
-        entry["why blocked"] = next(
-            (r["note"] for r in mine if r["state"] == "blocked"), ""
-        )
-        table[group] = entry
-    frame = pd.DataFrame.from_dict(table, orient="index")
-    frame.index.name = "group"
-    return frame
-
-
-def group_table(group, record_dir=None):
-    """The finished units of one group: test error, epochs, minutes and
-    device, one row per unit (a `pandas.DataFrame`; empty when none)."""
-    import pandas as pd
-
-    runs = load_runs(record_dir)
-    rows = {}
-    for unit in units(record_dir):
-        doc = runs.get(unit.name)
-        if unit.experiment != group or doc is None or not _finished(unit, runs):
-            continue
-        rows[unit.name] = {
-            "test error": doc.get("test_error"),
-            "epochs": len(doc.get("history", [])) or None,
-            "minutes": doc.get("wall_seconds", 0.0) / 60,
-            "device": doc.get("provenance", {}).get("device"),
-        }
-    frame = pd.DataFrame.from_dict(
-        rows,
-        orient="index",
-        columns=["test error", "epochs", "minutes", "device"],
-    )
-    frame.index.name = "unit"
-    return frame
-
-
-def group_sentence(group, record_dir=None, data_dir=None):
-    """How far one group of the record has come, and the command that
-    continues it, as a sentence for the chapters."""
-    rows = [r for r in status(record_dir, data_dir) if r["group"] == group]
-    done = sum(r["state"] == "finished" for r in rows)
-    blocked = [r for r in rows if r["state"] == "blocked"]
-    text = (
-        f"The paper-scale record holds {done} of the {len(rows)} "
-        f"`{group}` units"
-    )
-    if done == len(rows):
-        return text + "."
-    if blocked and len(blocked) == len(rows) - done:
-        return text + f"; the others are blocked: {blocked[0]['note']}."
-    return (
-        text + "; on a GPU machine, `python -m spectral.paper_record run "
-        "--minutes N` trains the next ones (one device call: "
-        "`.ci/gpu-record-call`, see the appendix)."
-    )
 
 
 def _on_accelerator():
@@ -504,7 +423,7 @@ def run_pending(
 
     def pending_units():
         runs = load_runs(record_dir)
-        return [u for u in units(record_dir, data_dir) if not _finished(u, runs)]
+        return [u for u in units(record_dir, data_dir) if not is_finished(u, runs)]
 
     def run_other(unit, budget):
         if unit.kind == "throughput":
