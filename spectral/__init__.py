@@ -8,8 +8,10 @@ Import modules, not objects: `from spectral import fourier, layers, models`.
 The modules, in the direction data flows:
 
 * facts: `spectral.paper` (the paper's protocols and numbers, once);
-* operators: `spectral.fourier` (the Fourier operators), `spectral.adaptive`
-  (adaptive max/average pooling);
+* operators: `spectral.fourier` (the Fourier operators),
+  `spectral.parametrisation` (the spectral parametrisation of kernels,
+  re-exported by `fourier`), `spectral.adaptive` (adaptive max/average
+  pooling);
 * layers and networks: `spectral.layers`, `spectral.models`;
 * training: `spectral.cifar` (reading CIFAR from disk, labelled by source),
   `spectral.data` (splits, batching, augmentation),

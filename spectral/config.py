@@ -69,7 +69,7 @@ class TrainConfig:
             makes TensorFlow's ops deterministic).
         init_roundtrip: with `conv="spatial"`, start from the initial
             kernels after the spectral round trip
-            (`fourier.spectral_to_kernel(fourier.kernel_to_spectral(k))`),
+            (`parametrisation.spectral_to_kernel(parametrisation.kernel_to_spectral(k))`),
             i.e. from the weights a `conv="spectral"` run of the same seed
             computes with: the same function up to float32 rounding. A
             spatial run with and one without it measure how far training

@@ -29,6 +29,10 @@ derived in the theory chapter of the book, are:
   channels)` or `channels_first` `(batch, channels, height, width)`. The one
   transpose to the layout `keras.ops.rfft` needs lives here.
 
+The spectral parametrisation of kernels (`spectral_kernel_basis`,
+`spectral_to_kernel`, `kernel_to_spectral`) lives in
+`spectral.parametrisation` and is re-exported here.
+
 Small maps are resampled by two real matrix products (`Y = A X B^T`, with
 `A` and `B` built once per size from the operator above); large maps by FFT.
 Both paths compute the same linear map and are tested against each other and
@@ -46,6 +50,9 @@ from spectral._validation import check_norm
 from spectral._validation import real_float_tensor
 from spectral._validation import standardize_data_format
 from spectral._validation import standardize_pair
+from spectral.parametrisation import kernel_to_spectral  # noqa: F401 (re-export)
+from spectral.parametrisation import spectral_kernel_basis  # noqa: F401
+from spectral.parametrisation import spectral_to_kernel  # noqa: F401
 
 # Largest map side for which `method="auto"` picks the matrix path.
 _MATMUL_MAX_SIZE = 64
@@ -452,107 +459,6 @@ def frequency_lowpass(x, kept_size, data_format="channels_last", method="auto"):
             f"'matmul'. Received: method={method!r}"
         )
     return ops.cast(y, dtype)
-
-
-@functools.lru_cache(maxsize=32)
-def spectral_kernel_basis(kernel_size):
-    """Orthonormal synthesis matrix from spectral parameters to a kernel.
-
-    A real `kh x kw` filter is determined by the Hermitian half of its
-    unitary 2-D DFT `f = F(kernel)`. Its frequencies fall into conjugate
-    orbits `{k, -k}`: self-conjugate ones (`k = -k`, e.g. DC) carry one real
-    number, the others one complex number. The spectral parameters of a
-    filter are, in row-major order of each orbit's first index `k`:
-    `Re f[k]` for every orbit, then `Im f[k]` for every two-element orbit,
-    each two-element coordinate multiplied by `sqrt(2)` (the pair `f[k]`,
-    `f[-k]` carries the value twice). That makes the map from parameters to
-    kernel orthogonal: exactly `kh * kw` parameters, no redundancy, and the
-    same Euclidean geometry as the spatial kernel (so plain SGD, and L2
-    weight decay, behave identically in both parametrisations).
-
-    Args:
-        kernel_size: pair of positive ints `(kh, kw)`.
-
-    Returns:
-        A read-only float64 array `B` of shape `(kh * kw, kh * kw)` with
-        `kernel.reshape(-1) == B @ parameters` and `B.T @ B == I`.
-
-    Example:
-
-    >>> B = spectral_kernel_basis((3, 3))
-    >>> bool(np.allclose(B.T @ B, np.eye(9)))
-    True
-    """
-    kh, kw = standardize_pair(kernel_size, "kernel_size")
-    real_cols, imag_cols = [], []
-    for h in range(kh):
-        for w in range(kw):
-            partner = ((-h) % kh, (-w) % kw)
-            if partner < (h, w):
-                continue  # the orbit was listed at its first index
-            for target, value in ((real_cols, 1.0), (imag_cols, 1j)):
-                if partner == (h, w) and target is imag_cols:
-                    continue  # self-conjugate: real by symmetry
-                spectrum = np.zeros((kh, kw), complex)
-                if partner == (h, w):
-                    spectrum[h, w] = value
-                else:
-                    spectrum[h, w] = value / math.sqrt(2)
-                    spectrum[partner] = np.conj(value) / math.sqrt(2)
-                column = np.fft.ifft2(spectrum, norm="ortho")
-                target.append(column.real.reshape(-1))
-    basis = np.stack(real_cols + imag_cols, axis=1)
-    basis.setflags(write=False)
-    return basis
-
-
-def spectral_to_kernel(parameters, kernel_size):
-    """Spatial kernel `(kh, kw, in, out)` from spectral parameters.
-
-    Args:
-        parameters: tensor of shape `(kh * kw, in, out)` laid out as in
-            `spectral_kernel_basis`.
-        kernel_size: pair `(kh, kw)`.
-
-    Returns:
-        A float32 tensor of shape `(kh, kw, in, out)`: the inverse unitary
-        DFT of each filter's Hermitian spectrum.
-    """
-    kh, kw = standardize_pair(kernel_size, "kernel_size")
-    basis = ops.convert_to_tensor(
-        spectral_kernel_basis((kh, kw)).astype("float32")
-    )
-    parameters = ops.cast(
-        real_float_tensor(parameters, "spectral_to_kernel"), "float32"
-    )
-    if len(parameters.shape) != 3 or parameters.shape[0] != kh * kw:
-        raise ValueError(
-            "Invalid value for argument `parameters`. Expected shape "
-            f"({kh * kw}, in, out) for kernel_size={(kh, kw)}. Received: "
-            f"shape={tuple(parameters.shape)}"
-        )
-    flat = ops.einsum("kp,pio->kio", basis, parameters)
-    return ops.reshape(flat, (kh, kw) + tuple(parameters.shape[1:]))
-
-
-def kernel_to_spectral(kernel):
-    """Spectral parameters `(kh * kw, in, out)` of a spatial kernel.
-
-    The inverse (and transpose) of `spectral_to_kernel`. Accepts a numpy
-    array or a tensor of shape `(kh, kw, in, out)`; returns a float32 tensor.
-    """
-    kernel = ops.cast(real_float_tensor(kernel, "kernel_to_spectral"), "float32")
-    if len(kernel.shape) != 4:
-        raise ValueError(
-            "Invalid value for argument `kernel`. Expected a 4-D kernel "
-            f"(kh, kw, in, out). Received: shape={tuple(kernel.shape)}"
-        )
-    kh, kw = kernel.shape[0], kernel.shape[1]
-    basis = ops.convert_to_tensor(
-        spectral_kernel_basis((kh, kw)).astype("float32")
-    )
-    flat = ops.reshape(kernel, (kh * kw,) + tuple(kernel.shape[2:]))
-    return ops.einsum("kp,kio->pio", basis, flat)
 
 
 def _rfft2_last_axes(x, shape):

@@ -19,6 +19,7 @@ from matplotlib.ticker import PercentFormatter
 
 from spectral import data as data_lib
 from spectral import fourier
+from spectral import parametrisation
 from spectral import metrics
 # The legibility checks of the figures live in `spectral.figure_checks`.
 from spectral.figure_checks import (  # noqa: F401 (re-exported)
@@ -282,7 +283,7 @@ def lowpass_figure(image, kept_sizes):
 @_book_style
 def kernel_basis_figure(kernel_size=(3, 3)):
     """The orthonormal spectral basis of `SpectralConv2D` filters."""
-    basis = fourier.spectral_kernel_basis(kernel_size)
+    basis = parametrisation.spectral_kernel_basis(kernel_size)
     count = basis.shape[1]
     rows, columns = kernel_size if np.prod(kernel_size) == count else (1, count)
     fig, axes = plt.subplots(

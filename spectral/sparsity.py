@@ -7,7 +7,7 @@ optimiser's momentum. This module measures that on a trained model.
 Every `k x k` filter (one input and one output channel, `k > 1`) has two
 coordinate vectors of the same length `k^2` and the same Euclidean norm:
 its spatial values and its spectral coordinates
-(`spectral.fourier.kernel_to_spectral`, an orthonormal change of basis).
+(`spectral.parametrisation.kernel_to_spectral`, an orthonormal change of basis).
 Sparsity is Hoyer's measure of a vector `v` of length `n`,
 
     hoyer(v) = (sqrt(n) - ||v||_1 / ||v||_2) / (sqrt(n) - 1),
@@ -24,7 +24,7 @@ import math
 import keras
 import numpy as np
 
-from spectral import fourier
+from spectral import parametrisation
 
 BASES = ("spatial", "spectral")
 
@@ -66,7 +66,7 @@ def filter_coordinates(kernel, basis):
     kh, kw = kernel.shape[:2]
     if basis == "spectral":
         flat = np.asarray(
-            keras.ops.convert_to_numpy(fourier.kernel_to_spectral(kernel))
+            keras.ops.convert_to_numpy(parametrisation.kernel_to_spectral(kernel))
         )
     else:
         flat = kernel.reshape(kh * kw, -1)
@@ -129,7 +129,7 @@ def parameter_sparsity(model):
         if moment is not None:
             moment = keras.ops.convert_to_numpy(moment)
             if kind == "spectral":
-                moment = fourier.spectral_to_kernel(moment, (kh, kw))
+                moment = parametrisation.spectral_to_kernel(moment, (kh, kw))
             entry["momentum"] = {
                 basis: float(
                     hoyer_sparsity(filter_coordinates(moment, basis)).mean()

@@ -213,31 +213,6 @@ def test_frequency_lowpass_does_not_retrace_per_size(rng):
     assert_close(outputs[2], fourier.frequency_lowpass(x, (3, 3)))
 
 
-@pytest.mark.parametrize(
-    "kernel_size", [(1, 1), (2, 2), (3, 3), (4, 3), (5, 5)], ids=str
-)
-def test_spectral_kernel_basis_is_orthonormal_hermitian_dft(rng, kernel_size):
-    kh, kw = kernel_size
-    basis = fourier.spectral_kernel_basis(kernel_size)
-    assert basis.shape == (kh * kw, kh * kw)
-    np.testing.assert_allclose(basis.T @ basis, np.eye(kh * kw), atol=1e-12)
-    theta = rng.normal(size=(kh * kw, 2, 3))
-    expected = oracles.hermitian_kernel_from_parameters(theta, kernel_size)
-    kernel = fourier.spectral_to_kernel(theta.astype("float32"), kernel_size)
-    assert_close(kernel, expected)
-    assert_close(fourier.kernel_to_spectral(expected.astype("float32")), theta)
-
-
-def test_spectral_parameters_do_not_mix_channels(rng):
-    theta = np.zeros((9, 3, 4), "float32")
-    theta[:, 1, 2] = rng.normal(size=9)
-    kernel = np.asarray(fourier.spectral_to_kernel(theta, (3, 3)))
-    mask = np.zeros((3, 4), bool)
-    mask[1, 2] = True
-    assert np.all(kernel[:, :, ~mask] == 0)
-    assert np.any(kernel[:, :, 1, 2] != 0)
-
-
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize(
     "kernel_size", [(1, 1), (3, 3), (4, 4), (2, 5), (7, 6)], ids=str

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from spectral import fourier
+from spectral import parametrisation
 from spectral import layers
 from tests import oracles
 from tests.layer_testing import run_layer_test
@@ -121,7 +121,7 @@ def test_trains_spectral_parameters_not_the_spatial_kernel(rng):
     names = [w.path.split("/")[-1] for w in layer.trainable_weights]
     assert names == ["spectral_kernel", "bias"]
     assert tuple(layer.spectral_kernel.shape) == (9, 3, 4)
-    basis = fourier.spectral_kernel_basis((3, 3))
+    basis = parametrisation.spectral_kernel_basis((3, 3))
     assert not np.allclose(basis, np.eye(9))
 
 
@@ -135,7 +135,7 @@ def test_gradient_is_the_chain_rule_through_the_dft(rng):
     conv.set_weights([np.asarray(layer.kernel), np.asarray(layer.bias)])
     grad_spectral = _gradient(layer, x, target)
     grad_spatial = _gradient(conv, x, target)
-    basis = fourier.spectral_kernel_basis((3, 3))
+    basis = parametrisation.spectral_kernel_basis((3, 3))
     expected = np.einsum(
         "kp,kio->pio", basis, np.asarray(grad_spatial).reshape(9, 3, 4)
     )

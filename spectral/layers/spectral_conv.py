@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from spectral import fourier
+from spectral import parametrisation
 from spectral._validation import channel_count
 from spectral._validation import check_filters
 from spectral._validation import check_padding
@@ -20,7 +20,7 @@ class SpectralKernelInitializer(keras.initializers.Initializer):
     Draws a spatial kernel of shape `(kh, kw, in, out)` with
     `spatial_initializer`, exactly as `keras.layers.Conv2D` would (same fans,
     same seed), and returns its spectral parameters
-    (`spectral.fourier.kernel_to_spectral`). A `SpectralConv2D` and a
+    (`spectral.parametrisation.kernel_to_spectral`). A `SpectralConv2D` and a
     `Conv2D` given the same seeded initialiser therefore start as the same
     function.
 
@@ -38,7 +38,7 @@ class SpectralKernelInitializer(keras.initializers.Initializer):
         spatial = self.spatial_initializer(
             (kh, kw) + tuple(shape[1:]), dtype="float32"
         )
-        return ops.cast(fourier.kernel_to_spectral(spatial), dtype or "float32")
+        return ops.cast(parametrisation.kernel_to_spectral(spatial), dtype or "float32")
 
     def get_config(self):
         return {
@@ -55,7 +55,7 @@ class SpectralConv2D(keras.layers.Layer):
 
     Spectral parametrisation (paper §4): each `(kh, kw)` filter is stored as
     the Hermitian half of its unitary 2-D DFT (the layout of
-    `spectral.fourier.spectral_kernel_basis`: exactly `kh * kw` real numbers
+    `spectral.parametrisation.spectral_kernel_basis`: exactly `kh * kw` real numbers
     per filter, nothing redundant, no transform over channel axes). Every
     call forms the spatial kernel by the inverse DFT (an orthogonal
     `kh*kw x kh*kw` matrix product, in float32) and convolves as
@@ -175,7 +175,7 @@ class SpectralConv2D(keras.layers.Layer):
     @property
     def kernel(self):
         """The spatial kernel `(kh, kw, in, out)`, a float32 tensor."""
-        return fourier.spectral_to_kernel(
+        return parametrisation.spectral_to_kernel(
             self.spectral_kernel, self.kernel_size
         )
 
@@ -185,7 +185,7 @@ class SpectralConv2D(keras.layers.Layer):
         Args:
             kernel: array `(kh, kw, in, out)`, e.g. a `Conv2D`'s kernel.
         """
-        self.spectral_kernel.assign(fourier.kernel_to_spectral(kernel))
+        self.spectral_kernel.assign(parametrisation.kernel_to_spectral(kernel))
 
     def call(self, inputs):
         inputs = real_inputs(inputs, self)

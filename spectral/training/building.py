@@ -28,12 +28,12 @@ def _conv2d_layers(model):
 
 def _roundtrip_kernels(network):
     """Replaces every `Conv2D` kernel by its spectral round trip."""
-    from spectral import fourier
+    from spectral import parametrisation
 
     for layer in _conv2d_layers(network):
         layer.kernel.assign(
-            fourier.spectral_to_kernel(
-                fourier.kernel_to_spectral(layer.kernel),
+            parametrisation.spectral_to_kernel(
+                parametrisation.kernel_to_spectral(layer.kernel),
                 layer.kernel_size,
             )
         )
