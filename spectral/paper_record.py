@@ -32,13 +32,17 @@ per-epoch history, test error, wall time, provenance: the commit, the
 device); checkpoints stay under `state/paper/record/` and are never
 committed. `pack` bundles the unfinished units' newest checkpoints into
 parts small enough to come back from a device call, and `unpack` restores
-them there or here, so a unit continues where the last call stopped. A
-unit whose checkpoint is larger than a call can carry must finish inside
-one call: the Generic network at full width with Adam's state is about
-152 MiB (`spectral.experiments.checkpoint_bytes`; the §5.1 network 28 MiB,
-Deep 11-30 MiB), so its speed-up units need at least 17,000 images/s to
-train 200 epochs in a 9-minute call (`pack` warns when a bundle is too
-large to carry).
+them there or here, so a unit continues where the last call stopped. No
+unit depends on a checkpoint larger than a call carries back
+(`spectral.record.device_call`): the Generic network at full width with
+Adam's state is about 152 MiB (the §5.1 network 28 MiB, Deep 11-30 MiB),
+so each of its speed-up units trains start to finish inside one call. It
+starts only when the record's throughput unit has measured that it ends in
+the time the call has left (200 epochs of 50,000 images, validation
+included, in the 8 minutes a call trains need about 24,000 images/s with
+the projection's margin); until then `status` says what it waits for, a
+call trains the next unit instead, and `pack` leaves its checkpoint
+behind.
 
 Commands (see also `.ci/gpu-record-call`, which a device call runs):
 
@@ -52,6 +56,7 @@ outside the record) and from a checkout with uncommitted changes.
 """
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -59,6 +64,7 @@ from pathlib import Path
 from spectral import jsonio
 from spectral import paper
 from spectral.record import bundle
+from spectral.record import device_call
 from spectral.record import runner
 from spectral.record import store
 from spectral.record.bundle import BundleError  # noqa: F401 (callers catch it here)
@@ -238,11 +244,20 @@ def is_finished(unit, runs):
     return doc.get("settings") == unit.settings
 
 
+def _throughput_rows(unit, runs):
+    """The rows the record's throughput unit measured at `unit`'s
+    precision (None before it ran)."""
+    return (runs.get(f"throughput-{unit.config.precision}") or {}).get("rows")
+
+
 def status(record_dir=None, data_dir=None, state_dir=None):
     """A table (list of dicts) of every unit: its state and cost.
 
     States: `finished`, `in progress` (epochs done so far), `pending`,
-    `waits for lr selection`, `blocked` (with the reason).
+    `waits for lr selection`, `blocked` (with the reason). `one_call`:
+    whether an unfinished unit must train start to finish inside one device
+    call (`device_call.must_finish_in_one_call`; the note says what it
+    waits for).
     """
     runs = load_runs(record_dir)
     state_dir = Path(state_dir or STATE_DIR)
@@ -256,6 +271,7 @@ def status(record_dir=None, data_dir=None, state_dir=None):
             "minutes": None,
             "test_error": None,
             "note": "",
+            "one_call": False,
         }
         if doc is not None and is_finished(unit, runs):
             row["state"] = "finished"
@@ -268,8 +284,19 @@ def status(record_dir=None, data_dir=None, state_dir=None):
         elif unit.kind == "search":
             row.update(_search_progress(unit, state_dir))
         else:
+            if unit.kind == "train" and device_call.must_finish_in_one_call(
+                unit.config
+            ):
+                row["one_call"] = True
+                rows_measured = _throughput_rows(unit, runs)
+                problem = device_call.one_call_problem(
+                    unit.config, rows_measured, 60 * device_call.CALL_TRAIN_MINUTES
+                )
+                if problem and rows_measured is not None:
+                    row["state"] = "blocked"  # measured: longer than a call
+                row["note"] = problem or "must finish inside one call"
             history = state_dir / unit.name / "history.json"
-            if history.is_file():
+            if row["state"] == "pending" and history.is_file():
                 try:
                     done = len(jsonio.read_json(history, "a run's history"))
                 except jsonio.DamagedFileError as error:
@@ -421,9 +448,29 @@ def run_pending(
                 "`python -m spectral.paper_record status` lists them"
             )
 
+    deadline = None if minutes is None else time.time() + 60 * minutes
+    told = set()
+
     def pending_units():
         runs = load_runs(record_dir)
-        return [u for u in units(record_dir, data_dir) if not is_finished(u, runs)]
+        out = []
+        for unit in units(record_dir, data_dir):
+            if is_finished(unit, runs):
+                continue
+            if unit.runnable and unit.kind == "train" and (
+                device_call.must_finish_in_one_call(unit.config)
+            ):
+                left = None if deadline is None else deadline - time.time()
+                problem = device_call.one_call_problem(
+                    unit.config, _throughput_rows(unit, runs), left
+                )
+                if problem:
+                    if unit.name not in told:
+                        log(f"{unit.name}: not started: {problem}")
+                        told.add(unit.name)
+                    unit = dataclasses.replace(unit, blocked=problem)
+            out.append(unit)
+        return out
 
     def run_other(unit, budget):
         if unit.kind == "throughput":
@@ -439,8 +486,17 @@ def run_pending(
 def pack(state_dir=None, out_dir=None, part_bytes=bundle.PART_BYTES):
     """`spectral.record.bundle.pack` of the paper-scale record's state
     (default `STATE_DIR`): the unfinished units' newest checkpoints, in
-    checksummed parts, to carry out of a device call."""
-    return bundle.pack(state_dir or STATE_DIR, out_dir, part_bytes)
+    checksummed parts, to carry out of a device call. A unit that must
+    finish in one call (`device_call.must_finish_in_one_call`) leaves its
+    checkpoint behind: it could not come back."""
+    heavy = [
+        u.name
+        for u in units()
+        if u.kind == "train"
+        and u.config is not None
+        and device_call.must_finish_in_one_call(u.config)
+    ]
+    return bundle.pack(state_dir or STATE_DIR, out_dir, part_bytes, exclude=heavy)
 
 
 def unpack(parts_dir, state_dir=None):

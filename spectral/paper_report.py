@@ -22,8 +22,10 @@ def status_table(record_dir=None, data_dir=None, state_dir=None):
 def summary_table(record_dir=None, data_dir=None, state_dir=None):
     """Units per group and state, in priority order (a `pandas.DataFrame`).
 
-    Columns: the number of units in each state, the first unit still to
-    run and, for a blocked group, why.
+    Columns: the number of units in each state, how many unfinished units
+    must train start to finish inside one device call (their checkpoints
+    are too large to carry back), the first unit still to run and, for a
+    blocked group, why.
     """
     import pandas as pd
 
@@ -34,6 +36,7 @@ def summary_table(record_dir=None, data_dir=None, state_dir=None):
         mine = [r for r in rows if r["group"] == group]
         entry = {s: sum(r["state"] == s for r in mine) for s in states}
         entry["blocked"] = sum(r["state"] == "blocked" for r in mine)
+        entry["must finish in one call"] = sum(r["one_call"] for r in mine)
         following = next(
             (r["unit"] for r in mine if r["state"] in states[1:3]), "—"
         )

@@ -46,3 +46,15 @@ def write_fake_run(record_dir, name, config, history, test_error=0.5, **fields):
     }
     (folder / f"{name}.json").write_text(json.dumps(document))
     return document
+
+
+def throughput_row(config, rate=1000.0, compile_seconds=2.0):
+    """A row of a throughput unit (`spectral.training.throughput`) that
+    measured `config`'s network at `rate` images per second."""
+    return {
+        "network": config.network, "num_blocks": config.num_blocks,
+        "conv": config.conv, "filter_size": config.filter_size,
+        "width": config.width, "loop": config.loop,
+        "precision": config.precision, "batch_size": config.batch_size,
+        "images_per_second": rate, "compile_seconds": compile_seconds,
+    }

@@ -308,6 +308,23 @@ def test_checkpoint_bytes_is_the_size_of_what_train_keeps(tmp_path):
     )
 
 
+@pytest.mark.parametrize("optimizer, slots", [("sgd", 1), ("adam", 2)])
+def test_state_bytes_counts_the_weights_and_the_optimiser_slots(optimizer, slots):
+    from spectral.training import building
+
+    config = experiments.TrainConfig(**{**SMALL, "optimizer": optimizer})
+    dataset = experiments.load_dataset(config)
+    model = building.build_training_model(config, dataset)
+    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    weights = sum(int(np.prod(v.shape)) for v in model.weights)
+    state = building.state_bytes(config)
+    # float32 weights and slots, plus the optimiser's few scalars.
+    assert 4 * (weights + slots * trainable) <= state <= 4 * (
+        weights + slots * trainable) + 64
+    # A saved checkpoint holds exactly these plus its archive's metadata.
+    assert 0 < building.checkpoint_bytes(config) - state < 100 * 2**10
+
+
 @pytest.mark.slow
 def test_prune_finished_keeps_unfinished_runs_resumable(tmp_path):
     config = experiments.TrainConfig(**{**SMALL, "epochs": 2})

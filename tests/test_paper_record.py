@@ -10,7 +10,7 @@ from spectral import data
 from spectral import experiments
 from spectral import paper_record
 from spectral.record import laptop, runner
-from tests.fakes import TINY
+from tests.fakes import TINY, throughput_row
 
 def test_units_follow_the_priority_order(tmp_path):
     units = paper_record.units(tmp_path, data_dir=tmp_path)
@@ -232,3 +232,54 @@ def test_the_search_unit_advances_call_by_call(tmp_path, monkeypatch):
     assert paper_record.status(record, state_dir=elsewhere)[0]["state"] == (
         "finished"
     )
+
+
+def _throughput_run(record_dir, rate):
+    runs = record_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "throughput-float32.json").write_text(
+        json.dumps({"name": "throughput-float32", "rows": [throughput_row(TINY, rate)]})
+    )
+
+
+def test_a_unit_whose_checkpoint_cannot_travel_waits_for_a_call_it_fits(
+    tmp_path, monkeypatch
+):
+    from spectral.record import device_call
+
+    monkeypatch.setattr(paper_record, "units", _tiny_units)
+    monkeypatch.setattr(device_call, "must_finish_in_one_call", lambda config: True)
+    rows = {r["unit"]: r for r in paper_record.status(tmp_path, tmp_path, tmp_path)}
+    assert rows["tiny-train"]["state"] == "pending"
+    assert "waits for the throughput unit" in rows["tiny-train"]["note"]
+    # Measured too slow for a call: blocked, and a call does not start it.
+    _throughput_run(tmp_path, rate=1e-3)
+    rows = {r["unit"]: r for r in paper_record.status(tmp_path, tmp_path, tmp_path)}
+    assert rows["tiny-train"]["state"] == "blocked"
+    assert "min are left in this call" in rows["tiny-train"]["note"]
+    said = []
+    finished, remaining = paper_record.run_pending(
+        minutes=1, record_dir=tmp_path, state_dir=tmp_path / "state",
+        allow_cpu=True, log=said.append)
+    assert finished == [] and remaining == 2
+    assert any(line.startswith("tiny-train: not started:") for line in said)
+    assert not (tmp_path / "state" / "tiny-train").exists()
+    # Fast enough: pending again, and said to need one call.
+    _throughput_run(tmp_path, rate=1e6)
+    rows = {r["unit"]: r for r in paper_record.status(tmp_path, tmp_path, tmp_path)}
+    assert rows["tiny-train"] == dict(rows["tiny-train"], state="pending",
+                                      note="must finish inside one call")
+
+
+def test_pack_leaves_behind_the_checkpoints_that_cannot_travel(tmp_path, monkeypatch):
+    from spectral.record import device_call
+
+    monkeypatch.setattr(paper_record, "units", lambda *a: _tiny_units())
+    monkeypatch.setattr(device_call, "must_finish_in_one_call",
+                        lambda config: config is TINY)
+    for name in ("tiny-train", "other"):
+        (tmp_path / "state" / name).mkdir(parents=True)
+        (tmp_path / "state" / name / "history.json").write_text("[]")
+    paper_record.pack(tmp_path / "state", tmp_path / "out")
+    assert paper_record.unpack(tmp_path / "out", tmp_path / "back") > 0
+    assert sorted(p.name for p in (tmp_path / "back").iterdir()) == ["other"]

@@ -25,6 +25,13 @@ def test_summary_table_counts_units_by_group(tmp_path):
     assert table.loc["search", "pending"] == 1
     assert table.loc["cifar100", "blocked"] == 3
     assert "CIFAR-100 archive" in table.loc["cifar100", "why blocked"]
+    # The Generic network's full-width checkpoints (about 100 MiB with SGD's
+    # momentum, 152 with Adam's state) cannot travel; the others can.
+    generic = [u for u in paper_record.units(tmp_path, tmp_path)
+               if u.config is not None and u.config.network == "generic"]
+    assert generic
+    assert table.loc["speedup", "must finish in one call"] == len(generic)
+    assert table["must finish in one call"].sum() == len(generic)
     total = (
         table[
             [

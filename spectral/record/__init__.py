@@ -12,6 +12,9 @@ Data flows one way through its modules:
   a time budget, resuming from checkpoints;
 * `bundle` — checkpoints packed into checksummed parts to travel to and
   from a device call (the paper-scale record);
+* `device_call` — what one device call can do (its minutes, what it
+  carries back) and which units, their checkpoints too large to travel,
+  must finish inside one;
 * `cost` — the measured throughput of every kind of unit and the hours a
   re-execution of the laptop record takes;
 * `summaries` — the first study's statistics;
@@ -24,9 +27,9 @@ Data flows one way through its modules:
 The robustness study's design (`spectral.robustness`) builds on `store`,
 `laptop` and `runner`; the verdicts (`spectral.claims`,
 `spectral.robustness_analysis`) on `stats` and `summaries`; the
-paper-scale record (`spectral.paper_record`) on `store`, `runner` and
-`bundle`; the book's
-tables and figures live in `spectral.study_report` and `spectral.report`.
+paper-scale record (`spectral.paper_record`) on `store`, `runner`,
+`bundle` and `device_call`; the book's tables and figures live in
+`spectral.study_report`, `spectral.paper_report` and `spectral.report`.
 `spectral.study` keeps every public name of the first study under its
 historical name.
 """

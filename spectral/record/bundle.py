@@ -43,7 +43,8 @@ def _travel_ignore(directory, names):
     return ignored
 
 
-def pack(state_dir, out_dir, part_bytes=PART_BYTES, carry_bytes=CARRY_BYTES):
+def pack(state_dir, out_dir, part_bytes=PART_BYTES, carry_bytes=CARRY_BYTES,
+         exclude=()):
     """Bundles the unfinished units' newest checkpoints for travel.
 
     Finished runs travel without checkpoints (their `result.json` is
@@ -53,7 +54,8 @@ def pack(state_dir, out_dir, part_bytes=PART_BYTES, carry_bytes=CARRY_BYTES):
     `state.tar.NNN` of at most `part_bytes` bytes each in `out_dir`, with
     `state.manifest.json` listing every part's size and SHA-256, so that
     `unpack` refuses a gap or a short part. Returns the part paths (none
-    when there is nothing to carry).
+    when there is nothing to carry). The run folders named in `exclude`
+    (units whose checkpoints cannot travel) are left out.
     """
     import hashlib
     import tempfile
@@ -70,7 +72,15 @@ def pack(state_dir, out_dir, part_bytes=PART_BYTES, carry_bytes=CARRY_BYTES):
             stale.unlink()
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         staging = Path(tmp) / "state"
-        shutil.copytree(state_dir, staging, ignore=_travel_ignore)
+        excluded = set(exclude)
+
+        def ignore(directory, names):
+            skipped = _travel_ignore(directory, names)
+            if Path(directory) == state_dir:
+                skipped |= excluded & set(names)
+            return skipped
+
+        shutil.copytree(state_dir, staging, ignore=ignore)
         bundle = Path(tmp) / "state.tar"
         with tarfile.open(bundle, "w") as archive:
             archive.add(staging, arcname=".")
