@@ -39,6 +39,32 @@ def test_each_chapter_declares_exactly_the_shared_parameters(chapter):
     assert not re.search(r"^\s*(def|class) ", text, re.M)
 
 
+# A hidden cell is plumbing (imports, a call, glue), never an experiment:
+# the library computes and writes every result file (issue 21).
+HIDDEN_CELL_LINES = 12
+WRITES_A_FILE = re.compile(r"open\(|write_json|json\.dump|\.to_csv\(|write_text\(|savefig\(")
+
+
+@pytest.mark.parametrize("chapter", reproduce.chapters(), ids=lambda p: p.stem)
+def test_hidden_cells_are_short_and_write_no_result_file(chapter):
+    jupytext = pytest.importorskip("jupytext")
+
+    notebook = jupytext.read(chapter, fmt="md:myst")
+    hidden = [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", [])
+    ]
+    assert hidden, "every chapter has its hidden set-up cells"
+    for source in hidden:
+        code = [
+            line for line in source.splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+        assert len(code) <= HIDDEN_CELL_LINES, source
+        assert not WRITES_A_FILE.search(source), source
+
+
 def test_chapter_selection_and_order():
     names = [p.name[:2] for p in reproduce.chapters()]
     assert names == sorted(names) and names[0] == "01" and names[-1] == "90"
@@ -331,7 +357,7 @@ def test_result_files_table_finds_nested_data_sources(tmp_path):
 
 
 def _colab_cell(chapter):
-    import jupytext
+    jupytext = pytest.importorskip("jupytext")
 
     notebook = jupytext.read(ROOT_BOOK / chapter)
     cells = [c for c in notebook.cells if c.cell_type == "code"]
