@@ -45,32 +45,18 @@ TensorFlow (Keras's default) is not installed but JAX is, importing
 `spectral` before Keras selects JAX (`KERAS_BACKEND=jax`) instead of failing.
 """
 
-import importlib
-import sys
-
 from spectral import _backend
 
 _backend.apply_fallback()
 
 __version__ = "0.1.0"
 
+# `import spectral` loads Keras and registers the layers, so that
+# `keras.saving.load_model` reads a saved model that uses them. Every entry
+# point imports the package the same way: nothing here depends on how the
+# interpreter was started.
+from spectral import fourier  # noqa: E402
+from spectral import layers  # noqa: E402
+from spectral import models  # noqa: E402
+
 __all__ = ["__version__", "fourier", "layers", "models"]
-_SUBMODULES = ("fourier", "layers", "models")
-
-
-def __getattr__(name):
-    """Imports `fourier`, `layers` and `models` on first use (see below)."""
-    if name in _SUBMODULES:
-        return importlib.import_module(f"spectral.{name}")
-    raise AttributeError(f"module 'spectral' has no attribute {name!r}")
-
-
-# `import spectral` loads Keras and registers the layers for
-# `keras.saving.load_model`. The command-line tools (`python -m
-# spectral.study ...`, where Python sets sys.argv[0] to "-m" while the
-# package is imported) import what they need themselves, so that `--help`
-# answers without loading Keras and TensorFlow.
-if not (sys.argv and sys.argv[0] == "-m"):
-    from spectral import fourier  # noqa: E402, F401
-    from spectral import layers  # noqa: E402, F401
-    from spectral import models  # noqa: E402, F401
