@@ -81,7 +81,13 @@ CONVS = ("spatial", "spectral")
 
 
 # The SGD control's noise floor: a spatial run started from the spectral
-# round trip of its initial kernels (`TrainConfig.init_roundtrip`).
+# round trip of its initial kernels, so that it differs from its spatial
+# twin by float32 rounding alone. One concept under the names the record
+# has stored since its first runs (renaming them would orphan those runs):
+# the arm `spatial-roundtrip` in unit names, the role `"noise-floor"`, the
+# config field `TrainConfig.init_roundtrip`, the claims field
+# `noise_floor_gap`; in code, `"floor"` (`summaries.loss_gaps`) and the
+# figures' "rounding only" curve.
 ROUNDTRIP = "spatial-roundtrip"
 
 
