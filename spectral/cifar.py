@@ -44,6 +44,8 @@ CIFAR_ARCHIVES = {
         "train": [f"data_batch_{i}" for i in range(1, 6)],
         "test": ["test_batch"],
         "meta": "batches.meta",
+        "train_images": 50000,
+        "test_images": 10000,
     },
     "cifar100": {
         "archive": "cifar-100-python.tar.gz",
@@ -53,6 +55,8 @@ CIFAR_ARCHIVES = {
         "train": ["train"],
         "test": ["test"],
         "meta": "meta",
+        "train_images": 50000,
+        "test_images": 10000,
     },
 }
 JPEG_COPY = "cifar10-jpeg.npz"

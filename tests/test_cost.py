@@ -179,3 +179,25 @@ def test_only_the_robustness_command_measures_throughput(capsys):
     with pytest.raises(SystemExit):
         cli.main(["throughput"])
     assert "invalid choice: 'throughput'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "fields, passes",
+    [
+        # The test set after every epoch instead of once.
+        ({"test_every_epoch": True}, {"train": 12 * 45000, "inference": 12 * 15000}),
+        # A subset of training images and of test images.
+        ({"train_size": 1000, "test_size": 500}, {"train": 12 * 1000, "inference": 12 * 5000 + 500}),
+    ],
+    ids=["test-every-epoch", "subsets"],
+)
+def test_image_passes_follow_the_evaluation_settings(fields, passes):
+    config = dataclasses.replace(laptop._base_configs()["pooling"], **fields)
+    assert cost.image_passes(config) == passes
+
+
+def test_image_passes_need_a_known_size():
+    from tests.fakes import tiny_config
+
+    with pytest.raises(ValueError, match="dataset='synthetic' has no known size"):
+        cost.image_passes(tiny_config(train_size=None))

@@ -39,29 +39,9 @@ def test_the_measured_rate_is_the_row_of_the_same_network_and_settings():
     assert device_call.measured_rate(generic, rows + [throughput_row(generic, 9.0)])[0] == 9.0
 
 
-@pytest.mark.parametrize(
-    "fields, expected",
-    [
-        # 48 training images and the 16 test images every epoch, 3 epochs.
-        ({}, 3 * (48 + 16)),
-        # The test set once at the end; 8 inference-mode training images per epoch.
-        ({"test_every_epoch": False, "train_eval_size": 8}, 3 * (48 + 8) + 16),
-        # CIFAR-10 with a validation split: 45,000 + 5,000 a epoch, test once.
-        (
-            {"dataset": "cifar10", "train_size": None, "test_size": None,
-             "validation_size": 5000, "test_every_epoch": False, "epochs": 200},
-            200 * 50000 + 10000,
-        ),
-    ],
-    ids=["test-every-epoch", "test-once", "cifar10-speedup"],
-)
-def test_images_through_network_counts_every_pass(fields, expected):
-    assert device_call.images_through_network(tiny_config(**fields)) == expected
-
-
-def test_images_through_network_needs_a_known_size():
-    with pytest.raises(ValueError, match="dataset='synthetic' has no known size"):
-        device_call.images_through_network(tiny_config(train_size=None))
+def test_images_through_network_are_the_image_passes_of_the_cost_model():
+    # 48 training images and the 16 test images every epoch, 3 epochs.
+    assert device_call.images_through_network(TINY) == 3 * (48 + 16)
 
 
 def test_projection_and_what_a_unit_waits_for():

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from spectral import jsonio
+from spectral.cifar import CIFAR_ARCHIVES
 from spectral.record import store
 
 
@@ -57,7 +58,6 @@ SPEED_FIELDS = (
     "loop",
 )
 
-TEST_IMAGES = 10000
 
 # The project's goal: the whole laptop record re-executes within a day on
 # one of these 2-core CPUs (issue 20).
@@ -77,12 +77,28 @@ def image_passes(config):
     """`{"train", "inference"}`: the training images a run of `config`
     passes through (epochs x training images) and the images it only
     evaluates (validation and the logged training subset after every
-    epoch, the test set once)."""
-    train = config.train_size or (50000 - config.validation_size)
+    epoch; the test set after every epoch when `test_every_epoch`, else
+    once). A CIFAR dataset's sizes come from `spectral.cifar`; another
+    dataset needs `train_size` and `test_size`."""
+    sizes = CIFAR_ARCHIVES.get(config.dataset)
+    if sizes:
+        available = sizes["train_images"] - config.validation_size
+        train = min(config.train_size or available, available)
+        test = min(config.test_size or sizes["test_images"], sizes["test_images"])
+    else:
+        train, test = config.train_size, config.test_size
+    if not train or not test:
+        raise ValueError(
+            f"Invalid value for argument `config`: dataset={config.dataset!r} "
+            "has no known size; give train_size and test_size."
+        )
     evaluated = config.validation_size + config.train_eval_size
+    if config.test_every_epoch:
+        return {"train": config.epochs * train,
+                "inference": config.epochs * (evaluated + test)}
     return {
         "train": config.epochs * train,
-        "inference": config.epochs * evaluated + TEST_IMAGES,
+        "inference": config.epochs * evaluated + test,
     }
 
 

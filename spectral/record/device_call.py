@@ -27,6 +27,7 @@ import functools
 import json
 
 from spectral.record import bundle
+from spectral.record import cost
 
 SESSION_SECONDS = 15 * 60
 CALL_SECONDS = 10 * 60
@@ -35,9 +36,6 @@ CALL_SECONDS = 10 * 60
 CALL_TRAIN_MINUTES = 8
 MARGIN = 1.15
 
-# Training and test images of the datasets the paper-scale record uses.
-TRAIN_IMAGES = {"cifar10": 50000, "cifar100": 50000}
-TEST_IMAGES = {"cifar10": 10000, "cifar100": 10000}
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 
 # The fields of a configuration that do not change the size of its
@@ -102,24 +100,9 @@ def measured_rate(config, throughput_rows):
 
 
 def images_through_network(config):
-    """Every image a run of `config` passes through its network: training
-    images times epochs, plus each epoch's validation, inference-mode
-    training and (when asked for every epoch) test evaluations, plus the
-    final test."""
-    available = TRAIN_IMAGES.get(config.dataset, config.train_size)
-    tests = TEST_IMAGES.get(config.dataset, config.test_size)
-    if available is None or tests is None:
-        raise ValueError(
-            f"Invalid value for argument `config`: dataset={config.dataset!r} "
-            "has no known size; give train_size and test_size."
-        )
-    total = available - config.validation_size
-    train = min(config.train_size or total, total)
-    test = min(config.test_size or tests, tests)
-    per_epoch = train + config.validation_size + config.train_eval_size
-    if config.test_every_epoch:
-        per_epoch += test
-    return config.epochs * per_epoch + (0 if config.test_every_epoch else test)
+    """Every image a run of `config` passes through its network, trained
+    or only evaluated (`spectral.record.cost.image_passes`)."""
+    return sum(cost.image_passes(config).values())
 
 
 def projected_seconds(config, throughput_rows):

@@ -49,13 +49,14 @@ import dataclasses
 from pathlib import Path
 
 from spectral import paper
+from spectral.cifar import CIFAR_ARCHIVES
 from spectral.record.store import RECORD_DIR, Unit, best_validation_error, load_runs, runs_of
 
 
 VALIDATION_SIZE = 5000
 
 
-CIFAR10_TRAIN_IMAGES = 50000
+CIFAR10_TRAIN_IMAGES = CIFAR_ARCHIVES["cifar10"]["train_images"]
 
 
 SEEDS = {
