@@ -199,7 +199,7 @@ def claims(record_dir=None, chapter_results=None):
             f"CIFAR-10 test error {paper.CIFAR10_ERROR:.1%} (CIFAR-100 "
             f"{paper.CIFAR100_ERROR:.1%}), below max-pooling "
             "networks; the paper's own numbers are not tested at this scale",
-            laptop.scale("pooling"),
+            laptop.scale_sentence("pooling"),
             difference["mean"],
             difference["ci95"],
             difference["n"],
@@ -222,7 +222,7 @@ def claims(record_dir=None, chapter_results=None):
             "Frequency dropout lowers the test error of the spectral pooling "
             "network (§3.2)",
             "used in the paper's best configuration; no ablation reported",
-            laptop.scale("pooling"),
+            laptop.scale_sentence("pooling"),
             dropout["mean"],
             dropout["ci95"],
             dropout["n"],
@@ -256,7 +256,7 @@ def claims(record_dir=None, chapter_results=None):
                     "(§5.2)",
                     "speed-up 2.2–5.1× (Deep, Generic, Sp. pooling; "
                     "3×3 and 5×5)",
-                    laptop.scale("speedup"),
+                    laptop.scale_sentence("speedup"),
                     median,
                     ci,
                     len(values),
@@ -365,7 +365,7 @@ def _sgd_control_row(claim_id, speed, sgd_speedup, sgd_speedups=()):
         "Under plain SGD the spectral parametrisation changes nothing (an "
         "orthonormal change of coordinates)",
         "stated in §4 (no experiment)",
-        laptop.scale("speedup", measure="gap"),
+        laptop.scale_sentence("speedup", measure="gap"),
         median,
         ci,
         len(ratios),

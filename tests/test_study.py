@@ -428,16 +428,17 @@ def test_comparison_sentence_rejects_an_unknown_arm(tmp_path):
         study.comparison_sentence(tmp_path, "modern", arm="average")
 
 
-def test_scale_describes_each_experiment():
-    assert "§5.1 network" in study.scale("pooling")
-    assert "Generic and Deep" in study.scale("speedup")
-    modern = study.scale("modern")
+def test_scale_sentence_describes_each_experiment():
+    assert "§5.1 network" in study.scale_sentence("pooling")
+    assert "Generic and Deep" in study.scale_sentence("speedup")
+    modern = study.scale_sentence("modern")
     assert "45,000" in modern and "Adam" in modern and "epoch 9" in modern
     with pytest.raises(ValueError, match=r"experiment='huge'"):
-        study.scale("huge")
-    assert "best validation error" in study.scale("speedup")
-    gap = study.scale("speedup", measure="gap")
+        study.scale_sentence("huge")
+    assert "best validation error" in study.scale_sentence("speedup")
+    gap = study.scale_sentence("speedup", measure="gap")
     assert "SGD" in gap and "training-loss gap" in gap and "speed-up" not in gap
+    assert study.scale is study.scale_sentence  # the historical name
     with pytest.raises(ValueError, match=r"measure='loss'"):
         study.scale("speedup", measure="loss")
 
@@ -485,7 +486,7 @@ def test_overview_glue_counts_the_first_studys_record():
     assert values["laptop-units-total"] == len(study.units())
     assert "JPEG" in values["laptop-data"]
     assert all(len(c) == 7 for c in values["laptop-commits"].split(", "))
-    assert values["headline-scale"] == study.scale("pooling")
+    assert values["headline-scale"] == study.scale_sentence("pooling")
     assert {f"headline-{k}" for k in study.headline_numbers()} <= set(values)
 
 

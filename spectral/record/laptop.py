@@ -184,8 +184,9 @@ def _train_images(config):
     return config.train_size or CIFAR10_TRAIN_IMAGES - config.validation_size
 
 
-def scale(experiment, measure="speedup"):
-    """One line saying at what scale an experiment of `EXPERIMENTS` runs.
+def scale_sentence(experiment, measure="speedup"):
+    """One line saying at what scale an experiment of `EXPERIMENTS` runs
+    (`scale`, its historical name, stays for a release).
 
     Args:
         experiment: one of `EXPERIMENTS`.
@@ -237,6 +238,8 @@ SGD_CONTROL = {
     "momentum": 0.9,
     "weight_decay": 5e-4,
 }
+
+scale = scale_sentence  # historical name, kept for a release
 
 
 def _lr_tag(rate):
