@@ -46,6 +46,7 @@ CIFAR_ARCHIVES = {
         "meta": "batches.meta",
         "train_images": 50000,
         "test_images": 10000,
+        "classes": 10,
     },
     "cifar100": {
         "archive": "cifar-100-python.tar.gz",
@@ -57,6 +58,7 @@ CIFAR_ARCHIVES = {
         "meta": "meta",
         "train_images": 50000,
         "test_images": 10000,
+        "classes": 100,
     },
 }
 JPEG_COPY = "cifar10-jpeg.npz"

@@ -596,7 +596,7 @@ def load_chapter_data(
     loaded = data_lib.synthetic_images(
         train_size or 512,
         test_size or 128,
-        num_classes=100 if dataset == "cifar100" else 10,
+        num_classes=data_lib.CIFAR_ARCHIVES.get(dataset, {}).get("classes", 10),
         seed=0,
     )
     return loaded

@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import json
 
+from spectral.cifar import CIFAR_ARCHIVES
 from spectral.record import bundle
 from spectral.record import cost
 
@@ -35,8 +36,6 @@ CALL_SECONDS = 10 * 60
 # a 10-minute call installs the wheels, unpacks, packs and copies results.
 CALL_TRAIN_MINUTES = 8
 MARGIN = 1.15
-
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 
 # The fields of a configuration that do not change the size of its
 # checkpoint, set to one value so that units differing only in them share
@@ -65,7 +64,8 @@ def checkpoint_bytes(config):
     process."""
     neutral = dataclasses.replace(config, **_SIZE_NEUTRAL)
     key = json.dumps(neutral.to_dict(), sort_keys=True)
-    return _measured_bytes(key, NUM_CLASSES.get(config.dataset, 10))
+    classes = CIFAR_ARCHIVES.get(config.dataset, {}).get("classes", 10)
+    return _measured_bytes(key, classes)
 
 
 def must_finish_in_one_call(config, carry_bytes=bundle.CARRY_BYTES):
